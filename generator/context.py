@@ -1,0 +1,135 @@
+"""Validated data → the display values both renderers share.
+
+DOCX and PDF are drawn from the same context, so a value can never read differently in the two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from generator.compute import evaluate
+from generator.forms import Field, Form
+
+# Words every document carries, whatever its form.
+COMMON_LABELS = {
+    "zh": {
+        "code": "表单编号",
+        "record_no": "记录编号",
+        "ticket": "工单号",
+        "sign": "签字",
+        "date": "日期",
+        "blank_date": "______年____月____日",
+        "page_before": "第 ",
+        "page_middle": " 页 共 ",
+        "page_after": " 页",
+        "yes": "是",
+        "no": "否",
+        "total": "合计",
+    },
+    "en": {
+        "code": "Form",
+        "record_no": "Record no.",
+        "ticket": "Ticket",
+        "sign": "Signature",
+        "date": "Date",
+        "blank_date": "____-____-____",
+        "page_before": "Page ",
+        "page_middle": " of ",
+        "page_after": "",
+        "yes": "Yes",
+        "no": "No",
+        "total": "Total",
+    },
+}
+
+
+def display(fld: Field | None, value: Any, language: str) -> str:
+    """One value as printed: choices by label, dates ISO, money with two decimals."""
+    if value is None or value == "":
+        return ""
+    if fld is not None and fld.choices:
+        return fld.choice_label(value, language)
+    if isinstance(value, bool):
+        return COMMON_LABELS[language]["yes" if value else "no"]
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def _text(spec: dict[str, str] | str | None, language: str) -> str:
+    if spec is None:
+        return ""
+    if isinstance(spec, str):
+        return spec
+    return spec.get(language) or spec.get("zh", "")
+
+
+def build_context(
+    form: Form,
+    data: dict[str, Any],
+    *,
+    config: dict[str, Any],
+    record_no: str = "",
+    ticket: str = "",
+    language: str = "zh",
+) -> dict[str, Any]:
+    """Everything a template may use. `data` may be empty: that renders the blank form."""
+    fields = form.fields
+    computed = evaluate(form.computed, data) if data else {}
+    values = {}
+    for key, fld in fields.items():
+        if fld.columns:
+            continue
+        values[key] = display(fld, data.get(key), language)
+    for key, value in computed.items():
+        values[key] = display(None, value, language)
+    tables = {}
+    for key, fld in fields.items():
+        if fld.columns:
+            tables[key] = [
+                {col: display(cfld, row.get(col), language) for col, cfld in fld.columns.items()}
+                for row in data.get(key, [])
+            ]
+    if not data:  # a blank form keeps empty rows to write in by hand
+        for item in form.layout:
+            if "table" in item:
+                empty = dict.fromkeys(form.fields[item["table"]].columns, "")
+                tables[item["table"]] = [dict(empty) for _ in range(item.get("blank_rows", 10))]
+    sections, signatures = [], []
+    for item in form.layout:
+        sections.append(_text(item.get("section"), language))
+        if "signatures" in item:
+            signatures.append(
+                [
+                    {
+                        "label": _text(sig["label"], language),
+                        "name": values.get(sig.get("field", ""), ""),
+                    }
+                    for sig in item["signatures"]
+                ]
+            )
+        else:
+            signatures.append([])
+    return {
+        "form": {"name": form.name, "code": form.code, "title": form.title(language)},
+        "company": config["company"],
+        "centre": config["centre"],
+        "promises": config["promises"],
+        "record_no": record_no,
+        "ticket": ticket,
+        "M": COMMON_LABELS[language],
+        "L": form.label_map(language),
+        "f": values,
+        "rows": tables,
+        "sections": sections,
+        "signatures": signatures,
+        "blank": not data,
+    }

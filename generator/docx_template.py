@@ -1,0 +1,195 @@
+"""Scaffold a form's DOCX template (docxtpl) from its layout.
+
+The bundled templates/*.docx were made by this module (`aftersales forms template FORM`); a user
+may restyle a copy in Word and keep the `{{ ... }}` tags. Tags name context keys only — labels
+included — so one template serves Chinese and English documents.
+"""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+from generator.forms import Form
+
+PAGE_WIDTH_CM = 21.0
+MARGIN_CM = 1.8
+CONTENT_CM = PAGE_WIDTH_CM - 2 * MARGIN_CM
+LABEL_SHADE = "EDEDED"
+
+
+def _east_asian_font(style, name: str) -> None:
+    rpr = style.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.append(fonts)
+    fonts.set(qn("w:eastAsia"), name)
+
+
+def _shade(cell, fill: str) -> None:
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), fill)
+    cell._tc.get_or_add_tcPr().append(shading)
+
+
+def _repeat_header(row) -> None:
+    marker = OxmlElement("w:tblHeader")
+    marker.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(marker)
+
+
+def _field(paragraph, instruction: str) -> None:
+    """A Word field such as PAGE or NUMPAGES, updated by Word and LibreOffice when shown."""
+    run = paragraph.add_run()
+    begin, text, end = OxmlElement("w:fldChar"), OxmlElement("w:instrText"), OxmlElement("w:fldChar")
+    begin.set(qn("w:fldCharType"), "begin")
+    text.set(qn("xml:space"), "preserve")
+    text.text = f" {instruction} "
+    end.set(qn("w:fldCharType"), "end")
+    run._r.append(begin)
+    run._r.append(text)
+    run._r.append(end)
+
+
+def _table(document, rows: int, widths_cm: list[float], borders: bool = True):
+    table = document.add_table(rows=rows, cols=len(widths_cm))
+    if borders:
+        table.style = document.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    # LibreOffice reads the grid's column widths, Word the cells'; set both.
+    for grid_col, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths_cm,
+                               strict=True):
+        grid_col.set(qn("w:w"), str(int(Cm(width).twips)))
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths_cm, strict=True):
+            cell.width = Cm(width)
+    return table
+
+
+def _set(cell, text: str, shade: bool = False, size: float | None = None) -> None:
+    paragraph = cell.paragraphs[0]
+    run = paragraph.add_run(text)
+    if size:
+        run.font.size = Pt(size)
+    if shade:
+        _shade(cell, LABEL_SHADE)
+
+
+def build_template(form: Form) -> bytes:
+    """A docxtpl template for `form`, as DOCX bytes."""
+    document = Document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(MARGIN_CM))
+
+    normal = document.styles["Normal"]
+    normal.font.size = Pt(10.5)
+    _east_asian_font(normal, "SimSun")
+
+    header = section.header.paragraphs[0]
+    header.text = "{{ company.name }} · {{ centre.name }}"
+    header.runs[0].font.size = Pt(8)
+    header.runs[0].font.color.rgb = RGBColor(0x66, 0x66, 0x66)
+
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run("{{ M.page_before }}")
+    _field(footer, "PAGE")
+    footer.add_run("{{ M.page_middle }}")
+    _field(footer, "NUMPAGES")
+    footer.add_run("{{ M.page_after }}")
+
+    title = document.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = title.add_run("{{ form.title }}")
+    run.bold = True
+    run.font.size = Pt(16)
+    meta = document.add_paragraph()
+    meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    meta.add_run(
+        "{{ M.code }}：{{ form.code }}　　{{ M.record_no }}：{{ record_no }}"
+        "　　{{ M.ticket }}：{{ ticket }}"
+    ).font.size = Pt(9)
+
+    for number, item in enumerate(form.layout):
+        if item.get("section"):
+            heading = document.add_paragraph()
+            heading.paragraph_format.space_before = Pt(8)
+            heading.add_run(f"{{{{ sections[{number}] }}}}").bold = True
+        if "grid" in item:
+            _grid(document, item)
+        elif "text" in item:
+            _text(document, item)
+        elif "table" in item:
+            _rows(document, form, item)
+        elif "signatures" in item:
+            _signatures(document, number, len(item["signatures"]))
+
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _grid(document, item: dict) -> None:
+    label, value = 3.0, CONTENT_CM / 2 - 3.0
+    table = _table(document, len(item["grid"]), [label, value, label, value])
+    for row, keys in zip(table.rows, item["grid"], strict=True):
+        cells = row.cells
+        if len(keys) == 1:
+            cells[1].merge(cells[3])
+        for position, key in enumerate(keys):
+            _set(cells[2 * position], f"{{{{ L.{key} }}}}", shade=True)
+            _set(cells[2 * position + 1], f"{{{{ f.{key} }}}}")
+
+
+def _text(document, item: dict) -> None:
+    key = item["text"]
+    table = _table(document, 2, [CONTENT_CM])
+    _set(table.rows[0].cells[0], f"{{{{ L.{key} }}}}", shade=True)
+    _set(table.rows[1].cells[0], f"{{{{ f.{key} }}}}")
+    table.rows[1].height = Cm(2.0)
+
+
+def _rows(document, form: Form, item: dict) -> None:
+    key = item["table"]
+    columns = item.get("columns") or list(form.fields[key].columns)
+    weights = item.get("widths") or [1] * len(columns)
+    widths = [CONTENT_CM * w / sum(weights) for w in weights]
+    totals = item.get("totals") or {}
+    table = _table(document, 4 + bool(totals), widths)
+    header, loop_start, body, loop_end = table.rows[:4]
+    _repeat_header(header)
+    for cell, column in zip(header.cells, columns, strict=True):
+        _set(cell, f"{{{{ L.{key}_columns.{column} }}}}", shade=True, size=9)
+    # docxtpl's row loop: the rows holding {%tr %} tags disappear, the body row repeats.
+    _set(loop_start.cells[0], f"{{%tr for r in rows.{key} %}}")
+    for cell, column in zip(body.cells, columns, strict=True):
+        _set(cell, f"{{{{ r.{column} }}}}", size=9)
+    _set(loop_end.cells[0], "{%tr endfor %}")
+    if totals:
+        total_row = table.rows[4].cells
+        _set(total_row[0], "{{ M.total }}", size=9)
+        for column, computed in totals.items():
+            _set(total_row[columns.index(column)], f"{{{{ f.{computed} }}}}", size=9)
+
+
+def _signatures(document, number: int, count: int) -> None:
+    table = _table(document, count, [CONTENT_CM * 0.55, CONTENT_CM * 0.45], borders=False)
+    for index, row in enumerate(table.rows):
+        sig = f"signatures[{number}][{index}]"
+        _set(row.cells[0], f"{{{{ {sig}.label }}}}（{{{{ M.sign }}}}）：{{{{ {sig}.name }}}}")
+        _set(row.cells[1], "{{ M.date }}：{{ M.blank_date }}")
+        row.height = Cm(1.0)

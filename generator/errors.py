@@ -1,0 +1,53 @@
+"""One exception family for the whole library.
+
+Every error a user can cause is an `AftersalesError`; it is also a `click.ClickException`, so the
+CLI shows its message and exits with its code without any translation layer. Library code never
+calls `sys.exit`.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+class AftersalesError(click.ClickException):
+    """Base class: a runtime failure (exit code 1)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class UsageError(AftersalesError):
+    """Bad usage or bad input that the user can fix (exit code 2)."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """aftersales.toml, a form or a schema is wrong."""
+
+
+class UnknownForm(UsageError):
+    """No form of that name in the workspace or the bundled defaults."""
+
+
+class UnknownTicket(UsageError):
+    """The ticket number is not in the index."""
+
+
+class ValidationFailed(UsageError):
+    """The input does not satisfy the form's schema; `problems` holds one line per failing field."""
+
+    def __init__(self, form: str, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        noun = "field" if len(problems) == 1 else "fields"
+        super().__init__(
+            f"{form}: {len(problems)} {noun} failed validation; nothing was written.\n{lines}"
+        )
+
+
+class MissingDependency(AftersalesError):
+    """A system component (font, converter) is not installed."""

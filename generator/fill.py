@@ -1,0 +1,244 @@
+"""The one path every document takes: input → validate → enrich → render → write → index.
+
+Nothing is written unless validation passes, and a failure after that (a template error, a full
+disk) removes whatever files were written and rolls the index back, so a document exists on disk
+exactly when it has an index row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from generator.context import build_context
+from generator.errors import AftersalesError, UnknownTicket, UsageError
+from generator.fonts import find_cjk_font
+from generator.forms import Form, load_form
+from generator.index import DocumentRow
+from generator.validate import canonical_keys, validate
+from generator.workspace import Workspace, sha256_file
+
+FORMATS = ("docx", "pdf")
+
+
+@dataclass
+class WrittenDocument:
+    id: int
+    path: str
+    format: str
+    sha256: str
+    size: int
+
+
+@dataclass
+class FillResult:
+    form: str
+    ticket: str | None
+    record_no: str
+    documents: list[WrittenDocument] = field(default_factory=list)
+    opened_ticket: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "form": self.form,
+            "ticket": self.ticket,
+            "record_no": self.record_no,
+            "documents": [
+                {"path": d.path, "format": d.format, "sha256": d.sha256} for d in self.documents
+            ],
+        }
+
+
+def to_json(data: dict[str, Any]) -> str:
+    """Validated data as stored in the index: dates ISO, money as a decimal string."""
+
+    def encode(value: Any) -> Any:
+        if isinstance(value, dt.date | dt.time):
+            return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+        if isinstance(value, Decimal):
+            return str(value)
+        raise TypeError(f"cannot store {type(value).__name__}")
+
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, default=encode)
+
+
+def parse_formats(formats: str | list[str] | None, workspace: Workspace) -> list[str]:
+    if formats is None:
+        chosen = list(workspace.config["documents"]["formats"])
+    elif isinstance(formats, str):
+        chosen = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    else:
+        chosen = list(formats)
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise UsageError(f"--format: expected a comma-separated list of {', '.join(FORMATS)}; "
+                         f"got {','.join(chosen) or 'nothing'}")
+    return list(dict.fromkeys(chosen))
+
+
+def apply_defaults(form: Form, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """Fill `meta.default: now|today` fields the input leaves out."""
+    filled = dict(data)
+    for key, fld in form.fields.items():
+        default = fld.meta.get("default")
+        if key in filled or default is None:
+            continue
+        filled[key] = {"now": now.replace(second=0, microsecond=0), "today": now.date()}.get(
+            default, default
+        )
+    return filled
+
+
+def inherit(form: Form, data: dict[str, Any], ticket: dict[str, Any] | None) -> dict[str, Any]:
+    """Copy the ticket's owner, room and the like into a follow-on record that leaves them out."""
+    if not ticket or not form.inherit:
+        return data
+    opening = json.loads(ticket["data"])
+    filled = dict(data)
+    for key in form.inherit:
+        if key not in filled and key in opening:
+            filled[key] = opening[key]
+    return filled
+
+
+def resolve_ticket(workspace: Workspace, form: Form, ticket: str | None) -> dict | None:
+    if ticket is None:
+        if form.ticket_mode == "requires":
+            raise UsageError(
+                f"form '{form.name}' belongs to a ticket: give --ticket NO "
+                f"(a complaint opens one; see `aftersales index list`)"
+            )
+        return None
+    found = workspace.index.ticket(ticket)
+    if found is None:
+        raise UnknownTicket(f"unknown ticket {ticket}; see `aftersales index list` for tickets")
+    return found
+
+
+def prefill(
+    workspace: Workspace, form: Form, data: dict[str, Any], ticket: str | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The input with defaults and the ticket's inherited values added (what prompts skip)."""
+    data = canonical_keys(form, data)
+    return inherit(form, apply_defaults(form, data, now), resolve_ticket(workspace, form, ticket))
+
+
+def prepare(
+    workspace: Workspace, form: Form, data: dict[str, Any], ticket: str | None,
+    formats: list[str], now: dt.datetime,
+) -> dict[str, Any]:
+    """Prefilled and validated: the data that will be rendered."""
+    font = find_cjk_font(workspace.config) if "pdf" in formats else None
+    data = prefill(workspace, form, data, ticket, now)
+    return validate(form, data, font.can_draw if font else None)
+
+
+def _template_identity(workspace: Workspace, path: Path) -> str:
+    try:
+        return workspace.relative(path)
+    except ValueError:
+        return f"bundled:{path.parent.name}/{path.name}"
+
+
+def _render(workspace: Workspace, form: Form, fmt: str, ctx: dict) -> tuple[bytes, Path]:
+    """Bytes of one format, and the file it was made from (template or layout)."""
+    if fmt == "docx":
+        from generator.render_docx import render_docx
+
+        template = workspace.find("templates", form.template_name)
+        if template is None:
+            raise UsageError(
+                f"form '{form.name}' has no template templates/{form.template_name}; "
+                f"make one with `aftersales forms template {form.name}`"
+            )
+        return render_docx(template, ctx), template
+    from generator.render_pdf import render_pdf
+
+    return render_pdf(form, ctx, find_cjk_font(workspace.config)), form.sources["form"]
+
+
+def _write_temp(directory: Path, content: bytes) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=directory, prefix=".partial-")
+    with os.fdopen(handle, "wb") as out:
+        out.write(content)
+        out.flush()
+        os.fsync(out.fileno())
+    return Path(name)
+
+
+def fill(
+    workspace: Workspace,
+    form_name: str,
+    data: dict[str, Any],
+    *,
+    ticket: str | None = None,
+    formats: str | list[str] | None = None,
+    language: str | None = None,
+    now: dt.datetime | None = None,
+) -> FillResult:
+    """Validate `data` for `form_name`, render each format, write and index the documents."""
+    now = now or dt.datetime.now()
+    language = language or workspace.language
+    form = load_form(workspace, form_name)
+    chosen = parse_formats(formats, workspace)
+    clean = prepare(workspace, form, data, ticket, chosen, now)
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    stored = to_json(clean)
+    config = workspace.config
+
+    written: list[Path] = []
+    try:
+        with workspace.index.transaction() as tx:
+            opened = False
+            if ticket is None and form.ticket_mode == "opens":
+                prefix = config["tickets"]["prefix"]
+                sequence = tx.next_number(f"ticket:{prefix}:{now.year}")
+                ticket = f"{prefix}-{now.year}-{sequence:0{config['tickets']['digits']}d}"
+                tx.open_ticket(ticket, stamp, stored, form.definition.get("stage", "received"))
+                tx.add_event(ticket, stamp, "opened", form.name)
+                opened = True
+            elif ticket is not None and not tx.ticket_exists(ticket):
+                raise UnknownTicket(f"unknown ticket {ticket}")
+            sequence = tx.next_number(f"record:{form.record_prefix}:{now.year}")
+            record_no = f"{form.record_prefix}-{now.year}-{sequence:04d}"
+            ctx = build_context(form, clean, config=config, record_no=record_no,
+                                ticket=ticket or "", language=language)
+            folder = workspace.output_dir / (ticket or form.name)
+            result = FillResult(form.name, ticket, record_no, opened_ticket=opened)
+            for fmt in chosen:
+                final = folder / f"{form.name}_{record_no}.{fmt}"
+                if final.exists():  # never overwrite: the index and output/ have diverged
+                    raise AftersalesError(
+                        f"{workspace.relative(final)} exists but is not in the index; "
+                        f"run `aftersales index verify` and move the stray file away"
+                    )
+                content, source = _render(workspace, form, fmt, ctx)
+                temp = _write_temp(folder, content)
+                written.append(temp)
+                os.replace(temp, final)
+                written[-1] = final
+                row = DocumentRow(
+                    ticket=ticket, form=form.name, record_no=record_no, format=fmt,
+                    path=workspace.relative(final), sha256=sha256_file(final), size=len(content),
+                    created_at=stamp, data=stored, template=_template_identity(workspace, source),
+                    template_sha256=sha256_file(source),
+                )
+                doc_id = tx.add_document(row)
+                result.documents.append(
+                    WrittenDocument(doc_id, row.path, fmt, row.sha256, row.size)
+                )
+            if ticket:
+                tx.add_event(ticket, stamp, "filed", f"{form.name} {record_no}")
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return result

@@ -1,0 +1,211 @@
+"""Document types as data: a form (forms/NAME.yaml) and its schema (schemas/NAME.yaml).
+
+The form says what the document looks like and where it belongs in a ticket's life; the schema
+says which fields it has, their rules and their labels. Nothing here is specific to one form, so
+a new document type is a new pair of files plus a DOCX template.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.errors import ConfigError, UnknownForm
+from generator.workspace import Workspace
+
+# How a form relates to tickets: `opens` a new ticket unless --ticket is given, `requires` an
+# existing one, or takes one `optional`ly (registers and checklists span many tickets).
+TICKET_MODES = ("opens", "requires", "optional")
+LAYOUT_KINDS = ("grid", "table", "text", "signatures")
+
+
+def load_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+
+
+@dataclass
+class Field:
+    """One field of a schema, with what the layout and error messages need."""
+
+    key: str
+    rules: dict[str, Any]
+    parent: Field | None = None
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.rules.get("meta", {})
+
+    @property
+    def type(self) -> str:
+        return self.rules.get("type", "string")
+
+    @property
+    def required(self) -> bool:
+        return bool(self.rules.get("required"))
+
+    @property
+    def choices(self) -> dict[str, dict[str, str]]:
+        """Allowed values (stored codes) with their labels per language, if the field has any."""
+        return self.meta.get("choices", {})
+
+    @property
+    def columns(self) -> dict[str, Field]:
+        """For a list of rows: the fields of one row."""
+        row = self.rules.get("schema", {}).get("schema", {})
+        return {key: Field(key, rules, parent=self) for key, rules in row.items()}
+
+    def label(self, language: str = "zh") -> str:
+        labels = self.meta.get("label", {})
+        return labels.get(language) or labels.get("zh") or self.key
+
+    def path(self) -> str:
+        return f"{self.parent.key}[].{self.key}" if self.parent else self.key
+
+    def choice_label(self, code: Any, language: str = "zh") -> str:
+        labels = self.choices.get(code, {})
+        return labels.get(language) or labels.get("zh") or str(code)
+
+
+@dataclass
+class Form:
+    name: str
+    definition: dict[str, Any]
+    schema: dict[str, Any]
+    sources: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def code(self) -> str:
+        return self.definition["code"]
+
+    @property
+    def ticket_mode(self) -> str:
+        return self.definition.get("ticket", "requires")
+
+    @property
+    def record_prefix(self) -> str:
+        return self.definition["record_prefix"]
+
+    @property
+    def layout(self) -> list[dict[str, Any]]:
+        return self.definition["layout"]
+
+    @property
+    def template_name(self) -> str:
+        return self.definition.get("template", f"{self.name}.docx")
+
+    @property
+    def sample(self) -> dict[str, Any]:
+        return copy.deepcopy(self.definition.get("sample", {}))
+
+    @property
+    def inherit(self) -> list[str]:
+        """Fields copied from the ticket's opening record when the input leaves them out."""
+        return self.definition.get("inherit", [])
+
+    @property
+    def computed(self) -> dict[str, dict[str, Any]]:
+        return self.definition.get("computed", {})
+
+    def title(self, language: str = "zh") -> str:
+        titles = self.definition["title"]
+        return titles.get(language) or titles["zh"]
+
+    @property
+    def fields(self) -> dict[str, Field]:
+        return {key: Field(key, rules) for key, rules in self.schema.items()}
+
+    def label_map(self, language: str) -> dict[str, Any]:
+        """Labels for templates: `L.key`, and `L.rows.column` for the columns of a row table."""
+        labels: dict[str, Any] = {}
+        for key, fld in self.fields.items():
+            labels[key] = fld.label(language)
+            for col_key, col in fld.columns.items():
+                labels.setdefault(f"{key}_columns", {})[col_key] = col.label(language)
+        for key, spec in self.computed.items():
+            labels[key] = (spec.get("label") or {}).get(language) or spec.get("label", {}).get(
+                "zh", key
+            )
+        return labels
+
+
+def _effective_schema(raw: dict[str, Any]) -> dict[str, Any]:
+    """The cerberus schema as validated: `allowed` is derived from `meta.choices` so the codes
+    are written once."""
+    schema = copy.deepcopy(raw)
+    for rules in schema.values():
+        choices = rules.get("meta", {}).get("choices")
+        if choices and "allowed" not in rules:
+            rules["allowed"] = list(choices)
+        row = rules.get("schema", {}).get("schema")
+        if isinstance(row, dict):
+            rules["schema"]["schema"] = _effective_schema(row)
+    return schema
+
+
+def list_forms(workspace: Workspace) -> list[str]:
+    return workspace.names("forms", ".yaml")
+
+
+def load_form(workspace: Workspace, name: str) -> Form:
+    path = workspace.find("forms", f"{name}.yaml")
+    if path is None:
+        known = ", ".join(list_forms(workspace)) or "none"
+        raise UnknownForm(f"unknown form '{name}'; known forms: {known}")
+    definition = load_yaml(path)
+    if not isinstance(definition, dict):
+        raise ConfigError(f"{path}: a form must be a mapping")
+    for key in ("title", "code", "record_prefix", "layout"):
+        if key not in definition:
+            raise ConfigError(f"{path}: missing key '{key}'")
+    if definition.get("ticket", "requires") not in TICKET_MODES:
+        raise ConfigError(f"{path}: 'ticket' must be one of {', '.join(TICKET_MODES)}")
+    schema_name = definition.get("schema", name)
+    schema_path = workspace.find("schemas", f"{schema_name}.yaml")
+    if schema_path is None:
+        raise ConfigError(f"{path}: schema '{schema_name}' not found in schemas/")
+    schema = load_yaml(schema_path)
+    if not isinstance(schema, dict):
+        raise ConfigError(f"{schema_path}: a schema must be a mapping of fields")
+    form = Form(
+        name=name,
+        definition=definition,
+        schema=_effective_schema(schema),
+        sources={"form": path, "schema": schema_path},
+    )
+    _check_layout(form, path)
+    return form
+
+
+def _check_layout(form: Form, path: Path) -> None:
+    """Every key the layout names must exist in the schema (or be computed)."""
+    fields = form.fields
+    known = set(fields) | set(form.computed)
+    for item in form.layout:
+        kinds = [k for k in LAYOUT_KINDS if k in item]
+        if len(kinds) != 1:
+            raise ConfigError(f"{path}: layout item {item!r} needs exactly one of {LAYOUT_KINDS}")
+        kind = kinds[0]
+        if kind == "grid":
+            names = [key for row in item["grid"] for key in row]
+        elif kind == "table":
+            if item["table"] not in fields:
+                raise ConfigError(f"{path}: table '{item['table']}' is not a field of the schema")
+            columns = fields[item["table"]].columns
+            missing = [c for c in item.get("columns", []) if c not in columns]
+            if missing:
+                raise ConfigError(f"{path}: table '{item['table']}' has no columns {missing}")
+            names = list(item.get("totals", {}).values())  # column → computed field
+        elif kind == "text":
+            names = [item["text"]]
+        else:
+            names = [s["field"] for s in item["signatures"] if s.get("field")]
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ConfigError(f"{path}: layout names unknown fields {unknown}")

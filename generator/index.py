@@ -1,0 +1,192 @@
+"""The records index: tickets, documents and events in one SQLite file.
+
+This is the only module that speaks SQL. The statements are portable (no SQLite-only syntax
+outside `_connect` and `transaction`), so a shared PostgreSQL server can take its place later.
+
+Each document row carries `row_hash`, a SHA-256 over its own fields and the previous row of the
+same ticket, so an edited or deleted row breaks the ticket's chain and `index verify` says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tickets (
+    number    TEXT PRIMARY KEY,
+    state     TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    data      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id              INTEGER PRIMARY KEY,
+    ticket          TEXT REFERENCES tickets(number),
+    form            TEXT NOT NULL,
+    record_no       TEXT NOT NULL,
+    format          TEXT NOT NULL,
+    path            TEXT NOT NULL UNIQUE,
+    sha256          TEXT NOT NULL,
+    size            INTEGER NOT NULL,
+    created_at      TEXT NOT NULL,
+    data            TEXT NOT NULL,
+    template        TEXT NOT NULL,
+    template_sha256 TEXT NOT NULL,
+    prev_hash       TEXT NOT NULL,
+    row_hash        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_ticket ON documents (ticket);
+CREATE TABLE IF NOT EXISTS events (
+    id     INTEGER PRIMARY KEY,
+    ticket TEXT NOT NULL REFERENCES tickets(number),
+    at     TEXT NOT NULL,
+    kind   TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+"""
+
+GENESIS = "0" * 64
+# The fields a row's hash covers, in order: everything but its id and the hash itself.
+HASHED = ("ticket", "form", "record_no", "format", "path", "sha256", "size", "created_at",
+          "data", "template", "template_sha256", "prev_hash")
+
+
+@dataclass
+class DocumentRow:
+    ticket: str | None
+    form: str
+    record_no: str
+    format: str
+    path: str
+    sha256: str
+    size: int
+    created_at: str
+    data: str
+    template: str
+    template_sha256: str
+
+
+def row_hash(row: dict[str, Any]) -> str:
+    canonical = json.dumps([row[k] for k in HASHED], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class Transaction:
+    """Writes, inside one locked transaction (see `Index.transaction`)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.db = connection
+
+    def next_number(self, counter: str) -> int:
+        row = self.db.execute("SELECT value FROM counters WHERE name = ?", (counter,)).fetchone()
+        value = (row[0] if row else 0) + 1
+        if row:
+            self.db.execute("UPDATE counters SET value = ? WHERE name = ?", (value, counter))
+        else:
+            self.db.execute("INSERT INTO counters (name, value) VALUES (?, ?)", (counter, value))
+        return value
+
+    def open_ticket(self, number: str, opened_at: str, data: str, state: str) -> None:
+        self.db.execute(
+            "INSERT INTO tickets (number, state, opened_at, data) VALUES (?, ?, ?, ?)",
+            (number, state, opened_at, data),
+        )
+
+    def ticket_exists(self, number: str) -> bool:
+        found = self.db.execute("SELECT 1 FROM tickets WHERE number = ?", (number,)).fetchone()
+        return found is not None
+
+    def add_document(self, document: DocumentRow) -> int:
+        row = asdict(document)
+        last = self.db.execute(
+            "SELECT row_hash FROM documents WHERE ticket IS ? ORDER BY id DESC LIMIT 1",
+            (document.ticket,),
+        ).fetchone()
+        row["prev_hash"] = last[0] if last else GENESIS
+        row["row_hash"] = row_hash(row)
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        cursor = self.db.execute(
+            f"INSERT INTO documents ({columns}) VALUES ({marks})", tuple(row.values())
+        )
+        return cursor.lastrowid
+
+    def add_event(self, ticket: str, at: str, kind: str, detail: str) -> None:
+        self.db.execute(
+            "INSERT INTO events (ticket, at, kind, detail) VALUES (?, ?, ?, ?)",
+            (ticket, at, kind, detail),
+        )
+
+
+class Index:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: transactions are begun explicitly, as BEGIN IMMEDIATE, so two
+        # processes never both read a counter before either writes it.
+        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.executescript(SCHEMA)
+        return db
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        db = self._connect()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(db)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            db.close()
+
+    def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        db = self._connect()
+        try:
+            return [dict(row) for row in db.execute(sql, params)]
+        finally:
+            db.close()
+
+    def ticket(self, number: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT * FROM tickets WHERE number = ?", (number,))
+        return rows[0] if rows else None
+
+    def documents(self, ticket: str | None = None, form: str | None = None) -> list[dict]:
+        sql, params = "SELECT * FROM documents WHERE 1 = 1", []
+        if ticket is not None:
+            sql += " AND ticket = ?"
+            params.append(ticket)
+        if form is not None:
+            sql += " AND form = ?"
+            params.append(form)
+        return self._query(sql + " ORDER BY id", tuple(params))
+
+    def document(self, key: str) -> dict[str, Any] | None:
+        """A document by its id or its path relative to the workspace."""
+        if key.isdigit():
+            rows = self._query("SELECT * FROM documents WHERE id = ?", (int(key),))
+        else:
+            rows = self._query("SELECT * FROM documents WHERE path = ?", (key,))
+        return rows[0] if rows else None
+
+    def events(self, ticket: str) -> list[dict[str, Any]]:
+        return self._query("SELECT * FROM events WHERE ticket = ? ORDER BY id", (ticket,))

@@ -1,0 +1,29 @@
+"""Context → DOCX with docxtpl, in a sandboxed, autoescaping Jinja environment.
+
+Autoescape keeps `& < >` in data from breaking the document XML (docxtpl's default would mangle
+them); the sandbox keeps a user-edited template from reaching into Python. Values are only ever
+substituted, never evaluated, so `{{ }}` in data prints as typed. A tag naming an unknown key is an error, not a blank.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from docxtpl import DocxTemplate
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from generator.errors import ConfigError
+
+
+def render_docx(template: Path, ctx: dict[str, Any]) -> bytes:
+    document = DocxTemplate(str(template))
+    try:
+        document.render(ctx, jinja_env=SandboxedEnvironment(undefined=StrictUndefined), autoescape=True)
+    except TemplateError as exc:
+        raise ConfigError(f"template {template}: {exc}") from exc
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,210 @@
+"""Context → PDF with reportlab, following the form's layout.
+
+All text goes through `para()`, which escapes Paragraph markup, so data is never read as markup.
+The CJK font is embedded as a subset; tables split across pages and repeat their header rows.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import cm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from generator.fonts import CJKFont
+from generator.forms import Form
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN = 1.8 * cm
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+LABEL_SHADE = colors.Color(0.93, 0.93, 0.93)
+GRID_ROW_BLANK = 0.9 * cm  # row heights of a blank form, so there is room to write by hand
+TEXT_BLANK = 4 * cm
+
+
+class Styles:
+    def __init__(self, font: str) -> None:
+        base = ParagraphStyle("base", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
+        self.body = base
+        self.label = ParagraphStyle("label", parent=base)
+        self.small = ParagraphStyle("small", parent=base, fontSize=9, leading=12)
+        self.title = ParagraphStyle(
+            "title", parent=base, fontSize=16, leading=22, alignment=TA_CENTER, spaceAfter=4
+        )
+        self.meta = ParagraphStyle("meta", parent=base, fontSize=9, leading=12,
+                                   alignment=TA_CENTER)
+        self.section = ParagraphStyle(
+            "section", parent=base, fontSize=11, leading=16, spaceBefore=8, spaceAfter=3
+        )
+
+
+def _style(st: Styles, commands: list) -> TableStyle:
+    # Plain-string cells (the empty ones) are drawn in the table's own font, Helvetica by
+    # default, which would then be listed in the PDF unembedded.
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), st.body.fontName), *commands])
+
+
+def para(text: str, style: ParagraphStyle) -> Paragraph:
+    """A paragraph holding `text` literally: markup characters escaped, line breaks kept."""
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def _numbered_canvas(header: str, words: dict[str, str], font: str):
+    """A canvas that knows the page count, for '第 x 页 共 y 页' on every page."""
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self):  # noqa: N802 (reportlab's name)
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self._decorate(total)
+                super().showPage()
+            super().save()
+
+        def _decorate(self, total: int) -> None:
+            self.saveState()
+            self.setFont(font, 8)
+            self.setStrokeColor(colors.grey)
+            self.drawString(MARGIN, PAGE_HEIGHT - MARGIN + 0.5 * cm, header)
+            self.line(MARGIN, PAGE_HEIGHT - MARGIN + 0.35 * cm,
+                      PAGE_WIDTH - MARGIN, PAGE_HEIGHT - MARGIN + 0.35 * cm)
+            footer = (f"{words['page_before']}{self._pageNumber}{words['page_middle']}"
+                      f"{total}{words['page_after']}")
+            self.drawCentredString(PAGE_WIDTH / 2, MARGIN - 0.8 * cm, footer)
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+def _grid(form: Form, item: dict, ctx: dict, st: Styles) -> Table:
+    label_w = 3.0 * cm
+    value_w = CONTENT_WIDTH / 2 - label_w
+    rows, spans = [], []
+    for number, keys in enumerate(item["grid"]):
+        cells = []
+        for key in keys:
+            cells += [para(ctx["L"][key], st.label), para(ctx["f"][key], st.body)]
+        if len(keys) == 1:
+            cells += ["", ""]
+            spans.append(("SPAN", (1, number), (3, number)))
+        rows.append(cells)
+    heights = [GRID_ROW_BLANK] * len(rows) if ctx["blank"] else None
+    table = Table(rows, colWidths=[label_w, value_w, label_w, value_w], rowHeights=heights,
+                  splitInRow=1)
+    table.setStyle(_style(st, [
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("BACKGROUND", (0, 0), (0, -1), LABEL_SHADE),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        *[("BACKGROUND", (2, r), (2, r), LABEL_SHADE)
+          for r, keys in enumerate(item["grid"]) if len(keys) == 2],
+        *spans,
+    ]))
+    return table
+
+
+def _text(item: dict, ctx: dict, st: Styles) -> Table:
+    key = item["text"]
+    rows = [[para(ctx["L"][key], st.label)], [para(ctx["f"][key], st.body)]]
+    heights = [None, TEXT_BLANK] if ctx["blank"] else None
+    table = Table(rows, colWidths=[CONTENT_WIDTH], rowHeights=heights, splitInRow=1)
+    table.setStyle(_style(st, [
+        ("BOX", (0, 0), (-1, -1), 0.5, colors.black),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
+        ("BACKGROUND", (0, 0), (-1, 0), LABEL_SHADE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]))
+    return table
+
+
+def _rows_table(form: Form, item: dict, ctx: dict, st: Styles) -> Table:
+    key = item["table"]
+    columns = item.get("columns") or list(form.fields[key].columns)
+    weights = item.get("widths") or [1] * len(columns)
+    widths = [CONTENT_WIDTH * w / sum(weights) for w in weights]
+    header = [para(ctx["L"][f"{key}_columns"][c], st.small) for c in columns]
+    body = [[para(row[c], st.small) for c in columns] for row in ctx["rows"][key]]
+    totals = item.get("totals")
+    if totals and not ctx["blank"]:
+        line = [para(ctx["M"]["total"], st.small)] + [""] * (len(columns) - 1)
+        for column, computed_key in totals.items():
+            line[columns.index(column)] = para(ctx["f"][computed_key], st.small)
+        body.append(line)
+    heights = [None] + [GRID_ROW_BLANK] * len(body) if ctx["blank"] else None
+    table = Table([header, *body], colWidths=widths, rowHeights=heights, repeatRows=1,
+                  splitInRow=1)
+    table.setStyle(_style(st, [
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("BACKGROUND", (0, 0), (-1, 0), LABEL_SHADE),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ]))
+    return table
+
+
+def _signatures(signatures: list[dict], ctx: dict, st: Styles) -> Table:
+    words = ctx["M"]
+    rows = [
+        [para(f"{sig['label']}（{words['sign']}）：{sig['name']}", st.body),
+         para(f"{words['date']}：{words['blank_date']}", st.body)]
+        for sig in signatures
+    ]
+    table = Table(rows, colWidths=[CONTENT_WIDTH * 0.55, CONTENT_WIDTH * 0.45])
+    table.setStyle(_style(st, [
+        ("LINEBELOW", (0, 0), (0, -1), 0.5, colors.black),
+        ("TOPPADDING", (0, 0), (-1, -1), 10),
+    ]))
+    return table
+
+
+def flowables(form: Form, ctx: dict[str, Any], font: CJKFont) -> list:
+    """The form's body as platypus flowables: reused by the rulebook for its blank forms."""
+    st = Styles(font.name)
+    meta = ctx["M"]
+    story: list = [
+        para(ctx["form"]["title"], st.title),
+        para(f"{meta['code']}：{ctx['form']['code']}　　{meta['record_no']}：{ctx['record_no']}"
+             f"　　{meta['ticket']}：{ctx['ticket']}", st.meta),
+        Spacer(1, 0.3 * cm),
+    ]
+    for number, item in enumerate(form.layout):
+        if ctx["sections"][number]:
+            story.append(para(ctx["sections"][number], st.section))
+        if "grid" in item:
+            story.append(_grid(form, item, ctx, st))
+        elif "text" in item:
+            story.append(_text(item, ctx, st))
+        elif "table" in item:
+            story.append(_rows_table(form, item, ctx, st))
+        elif "signatures" in item:
+            story += [Spacer(1, 0.4 * cm), _signatures(ctx["signatures"][number], ctx, st)]
+    return story
+
+
+def render_pdf(form: Form, ctx: dict[str, Any], font: CJKFont) -> bytes:
+    buffer = io.BytesIO()
+    header = f"{ctx['company']['name']} · {ctx['centre']['name']}"
+    doc = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+        bottomMargin=MARGIN, title=ctx["form"]["title"], author=ctx["company"]["name"],
+        subject=ctx["ticket"] or ctx["record_no"],
+        # Start in the embedded font: reportlab's default Helvetica would otherwise be listed
+        # in the PDF, unembedded, though no text uses it.
+        initialFontName=font.name,
+    )
+    doc.build(flowables(form, ctx, font),
+              canvasmaker=_numbered_canvas(header, ctx["M"], font.name))
+    return buffer.getvalue()

@@ -1,0 +1,299 @@
+"""Input → checked data: normalise keys and types, validate with cerberus, vet every character.
+
+Every problem is reported by the field's label and key ("业主姓名 (owner_name): required field"),
+all at once, so a user fixes a file in one pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import cerberus
+from cerberus import errors as cerberus_errors
+
+from generator.errors import ValidationFailed
+from generator.forms import Field, Form
+
+
+class Validator(cerberus.Validator):
+    """cerberus with the types a form needs: money (Decimal yuan) and a time of day."""
+
+    types_mapping = cerberus.Validator.types_mapping.copy()
+    types_mapping["money"] = cerberus.TypeDefinition("money", (Decimal,), ())
+    types_mapping["time"] = cerberus.TypeDefinition("time", (dt.time,), ())
+
+
+# --- normalising -----------------------------------------------------------------------------
+
+
+def _parse(kind: str, value: Any) -> Any:
+    """Turn text (from --set, prompts, CSV) into the schema's type; leave other values alone so
+    cerberus reports a wrong type itself. Raises ValueError with a reason."""
+    if kind == "money":
+        if isinstance(value, bool):
+            raise ValueError("must be an amount in yuan, like 1234.50")
+        if isinstance(value, int | float | str):
+            try:
+                amount = Decimal(str(value).replace(",", "").strip())
+            except InvalidOperation:
+                raise ValueError("must be an amount in yuan, like 1234.50") from None
+            if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+                raise ValueError("must be an amount in yuan with at most 2 decimals")
+            return amount.quantize(Decimal("0.01"))
+        return value
+    if not isinstance(value, str):
+        if kind == "string" and isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)  # YAML reads 1203 as a number; a room or record no. is text
+        if kind == "datetime" and isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return dt.datetime.combine(value, dt.time())
+        return value
+    text = value.strip()
+    if kind == "date":
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError("must be a date like 2026-11-28") from None
+    if kind == "datetime":
+        try:
+            return dt.datetime.fromisoformat(text.replace("T", " ")).replace(second=0)
+        except ValueError:
+            raise ValueError("must be a date and time like 2026-11-28 09:30") from None
+    if kind == "time":
+        try:
+            return dt.time.fromisoformat(text)
+        except ValueError:
+            raise ValueError("must be a time like 09:30") from None
+    if kind == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+    if kind in ("number", "float"):
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError("must be a number") from None
+    if kind == "boolean":
+        lowered = text.lower()
+        if lowered in ("yes", "y", "true", "1", "是"):
+            return True
+        if lowered in ("no", "n", "false", "0", "否"):
+            return False
+        raise ValueError("must be yes or no")
+    # Line endings are normalised; trailing blanks are never meaningful on a paper form.
+    return text.replace("\r\n", "\n")
+
+
+def _resolve_choice(fld: Field, value: Any) -> Any:
+    """Accept a choice by its code or by any of its labels (电话 or phone)."""
+    if not fld.choices or not isinstance(value, str) or value in fld.choices:
+        return value
+    for code, labels in fld.choices.items():
+        if value in labels.values() or value.lower() == str(code).lower():
+            return code
+    return value
+
+
+def normalise_value(fld: Field, value: Any) -> Any:
+    """One value in the field's type, a choice label mapped to its code. Raises ValueError."""
+    return _resolve_choice(fld, _parse(fld.type, value))
+
+
+def _key_lookup(fields: dict[str, Field]) -> dict[str, str]:
+    lookup = {}
+    for key, fld in fields.items():
+        for label in fld.meta.get("label", {}).values():
+            lookup[label] = key
+        lookup[key] = key
+    return lookup
+
+
+def canonical_keys(form: Form, data: dict[str, Any]) -> dict[str, Any]:
+    """Top-level labels renamed to their keys, so defaults and inherited values see them. A field
+    given both ways keeps its label key, for `normalise` to report."""
+    lookup = _key_lookup(form.fields)
+    result: dict[str, Any] = {}
+    for raw_key, value in data.items():
+        key = lookup.get(str(raw_key).strip(), raw_key)
+        result[raw_key if key in result or key in data and key != raw_key else key] = value
+    return result
+
+
+Problem = tuple[tuple, str]  # (document path such as ("rows", 0, "date"), reason)
+
+
+def normalise(form: Form, data: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """Map labels to keys and text to types. Returns the data and the problems found."""
+    problems: list[Problem] = []
+    result = _normalise_mapping(form.fields, data, problems, where=())
+    return result, problems
+
+
+def _normalise_mapping(
+    fields: dict[str, Field], data: dict[str, Any], problems: list[Problem], where: tuple
+) -> dict[str, Any]:
+    lookup = _key_lookup(fields)
+    result: dict[str, Any] = {}
+    for raw_key, value in data.items():
+        key = lookup.get(str(raw_key).strip(), str(raw_key).strip())
+        if key in result:
+            problems.append(((*where, key), "given twice (by its key and by its label)"))
+            continue
+        fld = fields.get(key)
+        if fld is None or value is None:
+            result[key] = value  # cerberus reports unknown fields; None means "not given"
+            if value is None:
+                del result[key]
+            continue
+        if fld.type == "list" and fld.columns and isinstance(value, list):
+            rows = []
+            for number, row in enumerate(value):
+                if isinstance(row, dict):
+                    row = _normalise_mapping(fld.columns, row, problems, (*where, key, number))
+                rows.append(row)
+            result[key] = rows
+            continue
+        try:
+            result[key] = normalise_value(fld, value)
+        except ValueError as exc:
+            result[key] = value  # keep it, so cerberus does not also call it missing
+            problems.append(((*where, key), f"{exc}; got {value!r}"))
+    return result
+
+
+# --- validating ------------------------------------------------------------------------------
+
+
+def _describe(fields: dict[str, Field], path: tuple, language: str = "zh") -> str:
+    """'维修日期 (rows[2].date)' for a document path like ('rows', 1, 'date')."""
+    parts, label, current = [], None, fields
+    for step in path:
+        if isinstance(step, int):
+            parts[-1] += f"[{step + 1}]"
+            continue
+        parts.append(str(step))
+        fld = current.get(step) if current else None
+        label = fld.label(language) if fld else None
+        current = fld.columns if fld else {}
+    key = ".".join(parts)
+    return f"{label} ({key})" if label else key
+
+
+def _leaves(errors: Iterable[cerberus_errors.ValidationError]):
+    for error in errors:
+        if error.is_group_error:
+            yield from _leaves(error.child_errors)
+        else:
+            yield error
+
+
+def _reason(error: cerberus_errors.ValidationError, fields: dict[str, Field]) -> str:
+    fld = _field_at(fields, error.document_path)
+    if error.code == cerberus_errors.REGEX_MISMATCH.code and fld and fld.meta.get("hint"):
+        return f"{fld.meta['hint']}; got {error.value!r}"
+    if error.code == cerberus_errors.UNALLOWED_VALUE.code and fld and fld.choices:
+        allowed = ", ".join(f"{code} ({fld.choice_label(code)})" for code in fld.choices)
+        return f"must be one of: {allowed}; got {error.value!r}"
+    if error.code == cerberus_errors.UNKNOWN_FIELD.code:
+        return "unknown field (not in the form's schema)"
+    if error.code == cerberus_errors.BAD_TYPE.code:
+        return f"must be of {error.constraint} type; got {error.value!r}"
+    message = cerberus_errors.BasicErrorHandler.messages.get(error.code, "invalid")
+    return message.format(*error.info, constraint=error.constraint, field=error.field,
+                          value=error.value)
+
+
+def _field_at(fields: dict[str, Field], path: tuple) -> Field | None:
+    fld, current = None, fields
+    for step in path:
+        if isinstance(step, int):
+            continue
+        fld = current.get(step)
+        if fld is None:
+            return None
+        current = fld.columns
+    return fld
+
+
+def check(form: Form, data: dict[str, Any]) -> list[Problem]:
+    """Validate normalised data against the form's schema; one problem per failing rule."""
+    validator = Validator(form.schema)
+    if validator.validate(data, normalize=False):
+        return []
+    fields = form.fields
+    return [(error.document_path, _reason(error, fields)) for error in _leaves(validator._errors)]
+
+
+def check_value(fld: Field, value: Any) -> list[str]:
+    """Reasons one value breaks its field's rules (for prompts, which ask field by field)."""
+    validator = Validator({fld.key: fld.rules})
+    if validator.validate({fld.key: value}, normalize=False):
+        return []
+    return [_reason(error, {fld.key: fld}) for error in _leaves(validator._errors)]
+
+
+# --- vetting characters ----------------------------------------------------------------------
+
+# Line breaks are the only control character a value may hold; tabs and the like have no
+# faithful rendering on a printed form, so they are refused rather than altered.
+ALLOWED_CONTROLS = {"\n"}
+
+
+def _strings(value: Any, path: tuple = ()):
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, key))
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            yield from _strings(item, (*path, number))
+
+
+def vet_characters(
+    form: Form, data: dict[str, Any], can_draw: Callable[[str], bool] | None
+) -> list[Problem]:
+    """Refuse characters a document cannot carry faithfully, naming field and character."""
+    problems = []
+    for path, text in _strings(data):
+        bad = []
+        for char in dict.fromkeys(text):
+            category = unicodedata.category(char)
+            if char in ALLOWED_CONTROLS:
+                continue
+            if category in ("Cc", "Cs", "Co", "Cn"):
+                bad.append(f"{_char_name(char)} (control or unassigned character)")
+            elif can_draw is not None and not can_draw(char):
+                bad.append(f"{_char_name(char)} (the PDF font has no glyph for it)")
+        if bad:
+            problems.append((path, f"cannot print {', '.join(bad)}"))
+    return problems
+
+
+def _char_name(char: str) -> str:
+    name = unicodedata.name(char, "")
+    shown = char if unicodedata.category(char)[0] not in "CZ" else ""
+    return f"'{shown}' U+{ord(char):04X} {name}".replace("'' ", "").strip()
+
+
+def validate(
+    form: Form, data: dict[str, Any], can_draw: Callable[[str], bool] | None = None
+) -> dict[str, Any]:
+    """The whole gate: normalise, validate, vet. Raises ValidationFailed listing every problem."""
+    if not isinstance(data, dict):
+        raise ValidationFailed(form.name, ["the input must be a mapping of field: value"])
+    normalised, problems = normalise(form, data)
+    # One message per field: a value that failed to parse is not also reported as mistyped.
+    for more in (check(form, normalised), vet_characters(form, normalised, can_draw)):
+        failed = {path for path, _ in problems}
+        problems += [p for p in more if p[0] not in failed]
+    if problems:
+        fields = form.fields
+        raise ValidationFailed(
+            form.name, [f"{_describe(fields, path)}: {reason}" for path, reason in problems]
+        )
+    return normalised

@@ -1,0 +1,175 @@
+"""The workspace: where a user's configuration, data files and output live.
+
+A workspace is a directory (the current one, `--home DIR` or `AFTERSALES_HOME`). Its `forms/`,
+`schemas/` and `templates/` override the defaults bundled with the package file by file, and its
+`aftersales.toml` overrides the default configuration key by key.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from generator.errors import ConfigError
+
+CONFIG_FILE = "aftersales.toml"
+DATA_KINDS = ("forms", "schemas", "templates")
+
+# The configuration's declared shape: every key with its type and default. Unknown keys are
+# reported, so a misspelt key never silently falls back to a default.
+DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
+    "company": {
+        "name": "示例置业有限公司",
+        "address": "示例市示例区示例路 1 号",
+        "phone": "0571-88888888",
+    },
+    "centre": {
+        "name": "商品房售后服务中心",
+        "phone": "400-800-1234",
+        "address": "示例花园 1 号楼一层",
+        "hours": "每日 8:30–17:30",
+    },
+    "tickets": {
+        "prefix": "SH",
+        "digits": 6,
+    },
+    "documents": {
+        "language": "zh",
+        "formats": ["docx", "pdf"],
+        "output": "output",
+    },
+    "fonts": {
+        # A TrueType (.ttf/.ttc) file with CJK glyphs, embedded in every PDF. Empty: search
+        # the usual system locations.
+        "cjk": "",
+        "cjk_index": 0,
+        # The East Asian font name written into DOCX files; Word and LibreOffice substitute a
+        # CJK font they have when it is missing.
+        "docx": "SimSun",
+    },
+    "index": {
+        "path": "output/index.sqlite3",
+    },
+    # Service promises, in hours unless named otherwise; shown in documents and the rulebook.
+    "promises": {
+        "onsite_hours": 24,
+        "builder_response_hours": 24,
+        "analysis_days": 3,
+        "followup_days": 3,
+        "followup_rate_complaints": 100,
+        "followup_rate_repairs": 30,
+        "handling_fee_percent": 50,
+    },
+}
+
+
+def bundled_root(kind: str) -> Path:
+    """The directory holding the bundled defaults of `kind` (forms, schemas or templates).
+
+    An installed wheel carries them as package data; a source checkout has them beside the
+    package.
+    """
+    packaged = resources.files("generator") / "_bundled" / kind
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / kind
+
+
+def _merge(defaults: dict, overrides: dict, where: str, problems: list[str]) -> dict:
+    merged = copy.deepcopy(defaults)
+    for key, value in overrides.items():
+        name = f"{where}.{key}" if where else key
+        if key not in defaults:
+            problems.append(f"unknown key '{name}'")
+        elif isinstance(defaults[key], dict):
+            if not isinstance(value, dict):
+                problems.append(f"'{name}' must be a table")
+            else:
+                merged[key] = _merge(defaults[key], value, name, problems)
+        elif type(value) is not type(defaults[key]):
+            want = type(defaults[key]).__name__
+            problems.append(f"'{name}' must be {want}, not {type(value).__name__} ({value!r})")
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass
+class Workspace:
+    """A resolved workspace: its root directory and merged configuration."""
+
+    root: Path
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, home: str | os.PathLike | None = None) -> Workspace:
+        root = Path(home or os.environ.get("AFTERSALES_HOME") or os.getcwd()).resolve()
+        if not root.is_dir():
+            raise ConfigError(f"workspace {root} is not a directory")
+        overrides: dict[str, Any] = {}
+        config_path = root / CONFIG_FILE
+        if config_path.is_file():
+            try:
+                overrides = tomllib.loads(config_path.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{config_path}: {exc}") from exc
+        problems: list[str] = []
+        config = _merge(DEFAULT_CONFIG, overrides, "", problems)
+        if problems:
+            raise ConfigError(
+                f"{config_path}: " + "; ".join(problems) + " (see README: Configuration)"
+            )
+        return cls(root=root, config=config)
+
+    def find(self, kind: str, name: str) -> Path | None:
+        """The workspace's own copy of a data file if it has one, else the bundled default."""
+        own = self.root / kind / name
+        if own.is_file():
+            return own
+        bundled = bundled_root(kind) / name
+        return bundled if bundled.is_file() else None
+
+    def names(self, kind: str, suffix: str) -> list[str]:
+        """Stems of every data file of `kind` with `suffix`, bundled and the workspace's own."""
+        stems = set()
+        for directory in (bundled_root(kind), self.root / kind):
+            if directory.is_dir():
+                stems.update(p.name[: -len(suffix)] for p in directory.glob(f"*{suffix}"))
+        return sorted(stems)
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / self.config["documents"]["output"]
+
+    @property
+    def index_path(self) -> Path:
+        return self.root / self.config["index"]["path"]
+
+    @property
+    def language(self) -> str:
+        return self.config["documents"]["language"]
+
+    def relative(self, path: Path) -> str:
+        """A path as stored in the index: relative to the workspace, with forward slashes."""
+        return path.resolve().relative_to(self.root).as_posix()
+
+    @cached_property
+    def index(self):
+        from generator.index import Index
+
+        return Index(self.index_path)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
