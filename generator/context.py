@@ -45,6 +45,33 @@ COMMON_LABELS = {
 }
 
 
+class Fields:
+    """Read-only values by field key. Templates reach them as attributes, and since this has
+    no methods of its own, `{{ f.items }}` is the field `items`, never a dict method."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._values
+
+    def __repr__(self) -> str:
+        return f"Fields({self._values!r})"
+
+
+def _wrap(value: Any) -> Any:
+    if isinstance(value, dict):
+        return Fields({k: _wrap(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_wrap(v) for v in value]
+    return value
+
+
 def display(fld: Field | None, value: Any, language: str) -> str:
     """One value as printed: choices by label, dates ISO, money with two decimals."""
     if value is None or value == "":
@@ -126,9 +153,9 @@ def build_context(
         "record_no": record_no,
         "ticket": ticket,
         "M": COMMON_LABELS[language],
-        "L": form.label_map(language),
-        "f": values,
-        "rows": tables,
+        "L": _wrap(form.label_map(language)),
+        "f": Fields(values),
+        "rows": _wrap(tables),
         "sections": sections,
         "signatures": signatures,
         "blank": not data,

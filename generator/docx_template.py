@@ -19,9 +19,8 @@ from docx.shared import Cm, Pt, RGBColor
 
 from generator.forms import Form
 
-PAGE_WIDTH_CM = 21.0
+A4_CM = (21.0, 29.7)
 MARGIN_CM = 1.8
-CONTENT_CM = PAGE_WIDTH_CM - 2 * MARGIN_CM
 LABEL_SHADE = "EDEDED"
 
 
@@ -90,8 +89,12 @@ def build_template(form: Form) -> bytes:
     """A docxtpl template for `form`, as DOCX bytes."""
     document = Document()
     section = document.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    width, height = A4_CM
+    if form.definition.get("orientation") == "landscape":
+        section.orientation = WD_ORIENT.LANDSCAPE
+        width, height = height, width
+    section.page_width, section.page_height = Cm(width), Cm(height)
+    content = width - 2 * MARGIN_CM
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(MARGIN_CM))
 
@@ -130,21 +133,21 @@ def build_template(form: Form) -> bytes:
             heading.paragraph_format.space_before = Pt(8)
             heading.add_run(f"{{{{ sections[{number}] }}}}").bold = True
         if "grid" in item:
-            _grid(document, item)
+            _grid(document, item, content)
         elif "text" in item:
-            _text(document, item)
+            _text(document, item, content)
         elif "table" in item:
-            _rows(document, form, item)
+            _rows(document, form, item, content)
         elif "signatures" in item:
-            _signatures(document, number, len(item["signatures"]))
+            _signatures(document, number, len(item["signatures"]), content)
 
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
 
 
-def _grid(document, item: dict) -> None:
-    label, value = 3.0, CONTENT_CM / 2 - 3.0
+def _grid(document, item: dict, content: float) -> None:
+    label, value = 3.0, content / 2 - 3.0
     table = _table(document, len(item["grid"]), [label, value, label, value])
     for row, keys in zip(table.rows, item["grid"], strict=True):
         cells = row.cells
@@ -155,19 +158,19 @@ def _grid(document, item: dict) -> None:
             _set(cells[2 * position + 1], f"{{{{ f.{key} }}}}")
 
 
-def _text(document, item: dict) -> None:
+def _text(document, item: dict, content: float) -> None:
     key = item["text"]
-    table = _table(document, 2, [CONTENT_CM])
+    table = _table(document, 2, [content])
     _set(table.rows[0].cells[0], f"{{{{ L.{key} }}}}", shade=True)
     _set(table.rows[1].cells[0], f"{{{{ f.{key} }}}}")
     table.rows[1].height = Cm(2.0)
 
 
-def _rows(document, form: Form, item: dict) -> None:
+def _rows(document, form: Form, item: dict, content: float) -> None:
     key = item["table"]
     columns = item.get("columns") or list(form.fields[key].columns)
     weights = item.get("widths") or [1] * len(columns)
-    widths = [CONTENT_CM * w / sum(weights) for w in weights]
+    widths = [content * w / sum(weights) for w in weights]
     totals = item.get("totals") or {}
     table = _table(document, 4 + bool(totals), widths)
     header, loop_start, body, loop_end = table.rows[:4]
@@ -186,8 +189,8 @@ def _rows(document, form: Form, item: dict) -> None:
             _set(total_row[columns.index(column)], f"{{{{ f.{computed} }}}}", size=9)
 
 
-def _signatures(document, number: int, count: int) -> None:
-    table = _table(document, count, [CONTENT_CM * 0.55, CONTENT_CM * 0.45], borders=False)
+def _signatures(document, number: int, count: int, content: float) -> None:
+    table = _table(document, count, [content * 0.55, content * 0.45], borders=False)
     for index, row in enumerate(table.rows):
         sig = f"signatures[{number}][{index}]"
         _set(row.cells[0], f"{{{{ {sig}.label }}}}（{{{{ M.sign }}}}）：{{{{ {sig}.name }}}}")

@@ -8,6 +8,7 @@ a new document type is a new pair of files plus a DOCX template.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from generator.workspace import Workspace
 # existing one, or takes one `optional`ly (registers and checklists span many tickets).
 TICKET_MODES = ("opens", "requires", "optional")
 LAYOUT_KINDS = ("grid", "table", "text", "signatures")
+# Field keys are used as attributes in templates ({{ f.owner_name }}), so they must be names.
+FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def load_yaml(path: Path) -> Any:
@@ -173,6 +176,7 @@ def load_form(workspace: Workspace, name: str) -> Form:
     schema = load_yaml(schema_path)
     if not isinstance(schema, dict):
         raise ConfigError(f"{schema_path}: a schema must be a mapping of fields")
+    _check_keys(schema, schema_path)
     form = Form(
         name=name,
         definition=definition,
@@ -181,6 +185,17 @@ def load_form(workspace: Workspace, name: str) -> Form:
     )
     _check_layout(form, path)
     return form
+
+
+def _check_keys(schema: dict[str, Any], path: Path) -> None:
+    for key, rules in schema.items():
+        if not FIELD_KEY.match(str(key)):
+            raise ConfigError(f"{path}: field key '{key}' must be snake_case (a-z, 0-9, _)")
+        if not isinstance(rules, dict):
+            raise ConfigError(f"{path}: field '{key}' must be a mapping of rules")
+        row = rules.get("schema", {}).get("schema")
+        if isinstance(row, dict):
+            _check_keys(row, path)
 
 
 def _check_layout(form: Form, path: Path) -> None:

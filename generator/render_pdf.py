@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
@@ -21,16 +21,21 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from generator.fonts import CJKFont
 from generator.forms import Form
 
-PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 1.8 * cm
-CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 LABEL_SHADE = colors.Color(0.93, 0.93, 0.93)
 GRID_ROW_BLANK = 0.9 * cm  # row heights of a blank form, so there is room to write by hand
 TEXT_BLANK = 4 * cm
 
 
+def page_size(form: Form) -> tuple[float, float]:
+    return landscape(A4) if form.definition.get("orientation") == "landscape" else A4
+
+
 class Styles:
-    def __init__(self, font: str) -> None:
+    """Paragraph styles, and the width they have to fill."""
+
+    def __init__(self, font: str, width: float) -> None:
+        self.width = width
         base = ParagraphStyle("base", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
         self.body = base
         self.label = ParagraphStyle("label", parent=base)
@@ -77,15 +82,16 @@ def _numbered_canvas(header: str, words: dict[str, str], font: str):
             super().save()
 
         def _decorate(self, total: int) -> None:
+            width, height = self._pagesize
             self.saveState()
             self.setFont(font, 8)
             self.setStrokeColor(colors.grey)
-            self.drawString(MARGIN, PAGE_HEIGHT - MARGIN + 0.5 * cm, header)
-            self.line(MARGIN, PAGE_HEIGHT - MARGIN + 0.35 * cm,
-                      PAGE_WIDTH - MARGIN, PAGE_HEIGHT - MARGIN + 0.35 * cm)
+            self.drawString(MARGIN, height - MARGIN + 0.5 * cm, header)
+            self.line(MARGIN, height - MARGIN + 0.35 * cm, width - MARGIN,
+                      height - MARGIN + 0.35 * cm)
             footer = (f"{words['page_before']}{self._pageNumber}{words['page_middle']}"
                       f"{total}{words['page_after']}")
-            self.drawCentredString(PAGE_WIDTH / 2, MARGIN - 0.8 * cm, footer)
+            self.drawCentredString(width / 2, MARGIN - 0.8 * cm, footer)
             self.restoreState()
 
     return NumberedCanvas
@@ -93,7 +99,7 @@ def _numbered_canvas(header: str, words: dict[str, str], font: str):
 
 def _grid(form: Form, item: dict, ctx: dict, st: Styles) -> Table:
     label_w = 3.0 * cm
-    value_w = CONTENT_WIDTH / 2 - label_w
+    value_w = st.width / 2 - label_w
     rows, spans = [], []
     for number, keys in enumerate(item["grid"]):
         cells = []
@@ -121,7 +127,7 @@ def _text(item: dict, ctx: dict, st: Styles) -> Table:
     key = item["text"]
     rows = [[para(ctx["L"][key], st.label)], [para(ctx["f"][key], st.body)]]
     heights = [None, TEXT_BLANK] if ctx["blank"] else None
-    table = Table(rows, colWidths=[CONTENT_WIDTH], rowHeights=heights, splitInRow=1)
+    table = Table(rows, colWidths=[st.width], rowHeights=heights, splitInRow=1)
     table.setStyle(_style(st, [
         ("BOX", (0, 0), (-1, -1), 0.5, colors.black),
         ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
@@ -135,7 +141,7 @@ def _rows_table(form: Form, item: dict, ctx: dict, st: Styles) -> Table:
     key = item["table"]
     columns = item.get("columns") or list(form.fields[key].columns)
     weights = item.get("widths") or [1] * len(columns)
-    widths = [CONTENT_WIDTH * w / sum(weights) for w in weights]
+    widths = [st.width * w / sum(weights) for w in weights]
     header = [para(ctx["L"][f"{key}_columns"][c], st.small) for c in columns]
     body = [[para(row[c], st.small) for c in columns] for row in ctx["rows"][key]]
     totals = item.get("totals")
@@ -162,7 +168,7 @@ def _signatures(signatures: list[dict], ctx: dict, st: Styles) -> Table:
          para(f"{words['date']}：{words['blank_date']}", st.body)]
         for sig in signatures
     ]
-    table = Table(rows, colWidths=[CONTENT_WIDTH * 0.55, CONTENT_WIDTH * 0.45])
+    table = Table(rows, colWidths=[st.width * 0.55, st.width * 0.45])
     table.setStyle(_style(st, [
         ("LINEBELOW", (0, 0), (0, -1), 0.5, colors.black),
         ("TOPPADDING", (0, 0), (-1, -1), 10),
@@ -170,9 +176,9 @@ def _signatures(signatures: list[dict], ctx: dict, st: Styles) -> Table:
     return table
 
 
-def flowables(form: Form, ctx: dict[str, Any], font: CJKFont) -> list:
-    """The form's body as platypus flowables: reused by the rulebook for its blank forms."""
-    st = Styles(font.name)
+def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float) -> list:
+    """The form's body as platypus flowables, `width` wide: reused by the rulebook."""
+    st = Styles(font.name, width)
     meta = ctx["M"]
     story: list = [
         para(ctx["form"]["title"], st.title),
@@ -196,15 +202,16 @@ def flowables(form: Form, ctx: dict[str, Any], font: CJKFont) -> list:
 
 def render_pdf(form: Form, ctx: dict[str, Any], font: CJKFont) -> bytes:
     buffer = io.BytesIO()
+    size = page_size(form)
     header = f"{ctx['company']['name']} · {ctx['centre']['name']}"
     doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+        buffer, pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
         bottomMargin=MARGIN, title=ctx["form"]["title"], author=ctx["company"]["name"],
         subject=ctx["ticket"] or ctx["record_no"],
         # Start in the embedded font: reportlab's default Helvetica would otherwise be listed
         # in the PDF, unembedded, though no text uses it.
         initialFontName=font.name,
     )
-    doc.build(flowables(form, ctx, font),
+    doc.build(flowables(form, ctx, font, size[0] - 2 * MARGIN),
               canvasmaker=_numbered_canvas(header, ctx["M"], font.name))
     return buffer.getvalue()
