@@ -1,0 +1,85 @@
+"""Shared fixtures: a fresh workspace per test, the CLI in-process, and readers that pull the
+text back out of generated DOCX and PDF files."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from generator.cli import cli
+from generator.workspace import Workspace
+
+REPO = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need_tool(name: str, package: str) -> None:
+    """Skip when a system tool is missing — except in CI, where every test must run."""
+    if shutil.which(name):
+        return
+    message = f"{name} not installed (apt-get install {package}; scripts/test installs it)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """An empty workspace directory: bundled forms, default configuration."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def workspace(home: Path) -> Workspace:
+    return Workspace.open(home)
+
+
+@pytest.fixture
+def run(home: Path):
+    """Run `aftersales ARGS --home HOME` in-process; returns click's Result."""
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(cli, [*args, "--home", str(home)], input=input,
+                             catch_exceptions=False)
+
+    return invoke
+
+
+def docx_text(path: Path) -> str:
+    """Every piece of text in a DOCX: body paragraphs, table cells, headers and footers."""
+    document = docx.Document(str(path))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts += [cell.text for cell in row.cells]
+    for section in document.sections:
+        parts += [p.text for p in section.header.paragraphs]
+        parts += [p.text for p in section.footer.paragraphs]
+    return "\n".join(parts)
+
+
+def pdf_text(path: Path) -> str:
+    """The PDF's text as pypdf extracts it."""
+    return "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
+
+
+def pdftotext(path: Path) -> str:
+    need_tool("pdftotext", "poppler-utils")
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def squash(text: str) -> str:
+    """Text without whitespace: PDF extraction breaks lines where the layout wrapped them."""
+    return re.sub(r"\s+", "", text)

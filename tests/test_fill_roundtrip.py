@@ -1,0 +1,123 @@
+"""Every form filled from its sample data: each value comes back out of the DOCX and the PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from generator.context import display
+from generator.fill import prepare
+from generator.forms import list_forms, load_form
+from generator.workspace import Workspace
+from tests.conftest import docx_text, pdf_text, pdftotext, squash
+
+FORMS = ["complaint", "feedback", "followup", "repair-register", "daily-inspection"]
+
+
+def test_the_five_record_forms_are_bundled(workspace: Workspace):
+    assert set(FORMS) <= set(list_forms(workspace))
+
+
+def expected_values(workspace: Workspace, name: str, data: dict, ticket: str) -> list[str]:
+    """Every value as it must be printed (choices by their Chinese label, money with 2 decimals),
+    including those inherited from the ticket."""
+    form = load_form(workspace, name)
+    clean = prepare(workspace, form, data, ticket, ["docx"], dt.datetime.now())
+    values = []
+    for key, fld in form.fields.items():
+        if fld.columns:
+            for row in clean.get(key, []):
+                values += [display(fld.columns[c], v, "zh") for c, v in row.items()]
+        elif key in clean:
+            values.append(display(fld, clean[key], "zh"))
+    return [v for v in values if v]
+
+
+@pytest.fixture
+def ticket(run) -> str:
+    form = load_form(Workspace.open(None), "complaint")
+    result = run("fill", "complaint", "--data", "-", "--json",
+                 input=json.dumps(form.sample, default=str, ensure_ascii=False))
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["ticket"]
+
+
+@pytest.mark.parametrize("name", FORMS)
+def test_every_value_comes_back_out(name, run, workspace, ticket, tmp_path):
+    form = load_form(workspace, name)
+    data_file = tmp_path / f"{name}.json"
+    data_file.write_text(json.dumps(form.sample, default=str, ensure_ascii=False), "utf-8")
+    result = run("fill", name, "--data", str(data_file), "--ticket", ticket, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["ticket"] == ticket
+    paths = {d["format"]: workspace.root / d["path"] for d in report["documents"]}
+    assert set(paths) == {"docx", "pdf"}
+
+    values = expected_values(workspace, name, form.sample, ticket)
+    texts = {
+        "docx": docx_text(paths["docx"]),
+        "pdf (pypdf)": pdf_text(paths["pdf"]),
+        "pdf (pdftotext)": pdftotext(paths["pdf"]),
+    }
+    for source, text in texts.items():
+        flat = squash(text)
+        missing = [v for v in values if squash(v) not in flat]
+        assert not missing, f"{source} lacks {missing}"
+        for fixed in (form.title("zh"), form.code, report["record_no"], ticket):
+            assert squash(fixed) in flat, f"{source} lacks {fixed}"
+
+
+def test_labels_may_be_used_as_keys(run, workspace):
+    sample = load_form(workspace, "complaint").sample
+    labelled = {
+        "受理方式": "电话", "类别": "咨询", "业主姓名": sample["owner_name"], "房号": "1-1-101",
+        "联系电话": "0571-87654321", "问题类别": "门窗", "紧急程度": "一般",
+        "问题描述": "入户门关不严", "受理人": "李娜",
+    }
+    result = run("fill", "complaint", "--data", "-", "--json",
+                 input=json.dumps(labelled, ensure_ascii=False))
+    assert result.exit_code == 0, result.output
+    docx_path = workspace.root / json.loads(result.output)["documents"][0]["path"]
+    text = docx_text(docx_path)
+    for value in ("咨询", "1-1-101", "0571-87654321", "门窗", "入户门关不严"):
+        assert value in text
+
+
+def test_english_labels(run, workspace, ticket):
+    result = run("fill", "followup", "--ticket", ticket, "--lang", "en", "--no-prompt",
+                 "--set", "method=phone", "--set", "quality=good", "--set", "timeliness=timely",
+                 "--set", "attitude=good", "--set", "satisfaction=satisfied",
+                 "--set", "visitor=Wang Fang", "--json")
+    assert result.exit_code == 0, result.output
+    paths = [workspace.root / d["path"] for d in json.loads(result.output)["documents"]]
+    for text in (docx_text(paths[0]), pdf_text(paths[1])):
+        for word in ("Follow-up Visit Record", "Overall satisfaction", "Satisfied", "Wang Fang"):
+            assert squash(word) in squash(text)
+
+
+def test_followup_inherits_owner_and_room_from_the_ticket(run, workspace, ticket):
+    result = run("fill", "followup", "--ticket", ticket, "--no-prompt", "--format", "docx",
+                 "--set", "method=电话回访", "--set", "quality=好", "--set", "timeliness=及时",
+                 "--set", "attitude=好", "--set", "satisfaction=满意", "--set", "visitor=王芳",
+                 "--json")
+    assert result.exit_code == 0, result.output
+    text = docx_text(workspace.root / json.loads(result.output)["documents"][0]["path"])
+    assert "张伟" in text and "3-2-1203" in text
+
+
+def test_register_totals_and_capital_numerals(run, workspace, ticket):
+    form = load_form(workspace, "repair-register")
+    result = run("fill", "repair-register", "--data", "-", "--json",
+                 input=json.dumps(form.sample, default=str, ensure_ascii=False))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["ticket"] is None
+    for document in report["documents"]:
+        path = workspace.root / document["path"]
+        text = squash(docx_text(path) if document["format"] == "docx" else pdf_text(path))
+        # 480 + 60 labour, 235.50 + 45 materials
+        for value in ("540.00", "280.50", "820.50", "捌佰贰拾元伍角整"):
+            assert value in text, (document["format"], value)
