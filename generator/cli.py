@@ -34,9 +34,12 @@ def workspace_options(json_output: bool = False):
 
 
 def open_workspace(home: str | None):
+    """The command's workspace, closed (its index connection released) when the command ends."""
     from generator.workspace import Workspace
 
-    return Workspace.open(home)
+    workspace = Workspace.open(home)
+    click.get_current_context().call_on_close(workspace.close)
+    return workspace
 
 
 def echo_json(value: Any) -> None:

@@ -141,9 +141,31 @@ def build_template(form: Form) -> bytes:
         elif "signatures" in item:
             _signatures(document, number, len(item["signatures"]), content)
 
+    _slim(document)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+# Styles the scaffold uses (with what they are based on); python-docx's default template has
+# hundreds more, and ~800 kB of style XML that every render would parse and zip again.
+KEEP_STYLES = {"Normal", "DefaultParagraphFont", "TableNormal", "NoList", "TableGrid", "Header",
+               "HeaderChar", "Footer", "FooterChar"}
+DROP_RELATIONS = ("stylesWithEffects", "customXml", "thumbnail", "webSettings")
+
+
+def _slim(document) -> None:
+    styles = document.styles.element
+    for style in styles.findall(qn("w:style")):
+        if style.get(qn("w:styleId")) not in KEEP_STYLES:
+            styles.remove(style)
+    latent = styles.find(qn("w:latentStyles"))
+    if latent is not None:
+        styles.remove(latent)
+    for owner in (document.part, document.part.package):
+        for rel_id, rel in list(owner.rels.items()):
+            if rel.reltype.rsplit("/", 1)[-1] in DROP_RELATIONS:
+                del owner.rels[rel_id]
 
 
 def _grid(document, item: dict, content: float) -> None:

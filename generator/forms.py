@@ -26,9 +26,14 @@ LAYOUT_KINDS = ("grid", "table", "text", "signatures")
 FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+# libyaml's parser when PyYAML was built with it: parsing forms is most of a fill's overhead.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            return yaml.load(handle, Loader=_Loader)  # noqa: S506 (a safe loader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
 
@@ -156,11 +161,33 @@ def list_forms(workspace: Workspace) -> list[str]:
     return workspace.names("forms", ".yaml")
 
 
+# Loaded forms by file, kept while their files are unchanged: a batch or a long-running process
+# then parses each form once. Forms are never modified after loading.
+_LOADED: dict[str, tuple[tuple, Form]] = {}
+
+
+def _stamp(paths) -> tuple:
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+
+
 def load_form(workspace: Workspace, name: str) -> Form:
     path = workspace.find("forms", f"{name}.yaml")
     if path is None:
         known = ", ".join(list_forms(workspace)) or "none"
         raise UnknownForm(f"unknown form '{name}'; known forms: {known}")
+    cached = _LOADED.get(str(path))
+    if cached:
+        stamp, form = cached
+        # The same form file may meet another workspace's own schema.
+        schema_path = workspace.find("schemas", form.sources["schema"].name)
+        if schema_path == form.sources["schema"] and stamp == _stamp(form.sources.values()):
+            return form
+    form = _read_form(workspace, name, path)
+    _LOADED[str(path)] = (_stamp(form.sources.values()), form)
+    return form
+
+
+def _read_form(workspace: Workspace, name: str, path: Path) -> Form:
     definition = load_yaml(path)
     if not isinstance(definition, dict):
         raise ConfigError(f"{path}: a form must be a mapping")

@@ -7,6 +7,7 @@ all at once, so a user fixes a file in one pass.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import unicodedata
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
@@ -199,7 +200,10 @@ def _reason(error: cerberus_errors.ValidationError, fields: dict[str, Field]) ->
         allowed = ", ".join(f"{code} ({fld.choice_label(code)})" for code in fld.choices)
         return f"must be one of: {allowed}; got {error.value!r}"
     if error.code == cerberus_errors.UNKNOWN_FIELD.code:
-        return "unknown field (not in the form's schema)"
+        names = list(_key_lookup(fields))
+        close = difflib.get_close_matches(str(error.field), names, n=2)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        return f"unknown field (not in the form's schema{hint})"
     if error.code == cerberus_errors.BAD_TYPE.code:
         return f"must be of {error.constraint} type; got {error.value!r}"
     message = cerberus_errors.BasicErrorHandler.messages.get(error.code, "invalid")
@@ -293,6 +297,8 @@ def validate(
         problems += [p for p in more if p[0] not in failed]
     if problems:
         fields = form.fields
+        order = {key: number for number, key in enumerate(fields)}
+        problems.sort(key=lambda p: order.get(p[0][0], len(order)) if p[0] else -1)
         raise ValidationFailed(
             form.name, [f"{_describe(fields, path)}: {reason}" for path, reason in problems]
         )

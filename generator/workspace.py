@@ -166,6 +166,17 @@ class Workspace:
 
         return Index(self.index_path)
 
+    def close(self) -> None:
+        """Release the index connection, if one was opened."""
+        if "index" in self.__dict__:
+            self.index.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
