@@ -148,6 +148,29 @@ def forms_template(form_name: str, output: str | None, force: bool, home: str | 
     click.echo(f"wrote {target}")
 
 
+@forms.command("blank")
+@click.argument("form_name", metavar="FORM")
+@click.option("-o", "--output", "directory", type=click.Path(file_okay=False),
+              help="Directory to write to (default: blank-forms/ in the workspace).")
+@click.option("--format", "formats", metavar="LIST", help="Comma-separated formats: docx, pdf.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the labels.")
+@workspace_options()
+def forms_blank(form_name: str, directory: str | None, formats: str | None, lang: str | None,
+                home: str | None) -> None:
+    """Write FORM blank, for filling in by hand (not indexed: it is no record)."""
+    from pathlib import Path
+
+    from generator.fill import render_blank
+
+    workspace = open_workspace(home)
+    target = Path(directory) if directory else workspace.root / "blank-forms"
+    target.mkdir(parents=True, exist_ok=True)
+    for fmt, content in render_blank(workspace, form_name, formats, lang).items():
+        path = target / f"{form_name}.{fmt}"
+        path.write_bytes(content)
+        click.echo(f"wrote {path}")
+
+
 # --- fill ------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from generator.compute import evaluate
+from generator.errors import ConfigError
 from generator.forms import Field, Form
 
 # Words every document carries, whatever its form.
@@ -27,6 +28,8 @@ COMMON_LABELS = {
         "yes": "是",
         "no": "否",
         "total": "合计",
+        "phone": "电话",
+        "service_phone": "服务电话",
     },
     "en": {
         "code": "Form",
@@ -41,6 +44,8 @@ COMMON_LABELS = {
         "yes": "Yes",
         "no": "No",
         "total": "Total",
+        "phone": "Tel.",
+        "service_phone": "Service line",
     },
 }
 
@@ -99,6 +104,24 @@ def _text(spec: dict[str, str] | str | None, language: str) -> str:
     return spec.get(language) or spec.get("zh", "")
 
 
+BLANK_LINE = "________"
+
+
+def _clause_blocks(text: str, values: dict[str, Any], source: str) -> list[dict[str, str]]:
+    """An agreement's clauses with the record's values filled in (lines to write on when
+    blank)."""
+    from generator.markup import fill, parse
+
+    blocks = []
+    for block in parse(fill(text, values, source), source):
+        if block.kind not in ("heading", "paragraph", "bullet", "numbered"):
+            raise ConfigError(f"{source}:{block.line}: clauses hold only headings, paragraphs "
+                              f"and list items")
+        prefix = {"bullet": "• ", "numbered": f"{block.argument}. "}.get(block.kind, "")
+        blocks.append({"kind": block.kind, "text": prefix + block.text})
+    return blocks
+
+
 def build_context(
     form: Form,
     data: dict[str, Any],
@@ -107,10 +130,14 @@ def build_context(
     record_no: str = "",
     ticket: str = "",
     language: str = "zh",
+    blank: bool = False,
 ) -> dict[str, Any]:
-    """Everything a template may use. `data` may be empty: that renders the blank form."""
+    """Everything a template may use. A `blank` form shows the form's own `blank:` data (fixed
+    rows such as the warranty card's legal periods) and empty rows to write in by hand."""
+    if blank:
+        data = form.blank_data
     fields = form.fields
-    computed = evaluate(form.computed, data) if data else {}
+    computed = evaluate(form.computed, data) if not blank else {}
     values = {}
     for key, fld in fields.items():
         if fld.columns:
@@ -118,6 +145,8 @@ def build_context(
         values[key] = display(fld, data.get(key), language)
     for key, value in computed.items():
         values[key] = display(None, value, language)
+    for key in form.computed:
+        values.setdefault(key, "")
     tables = {}
     for key, fld in fields.items():
         if fld.columns:
@@ -125,38 +154,42 @@ def build_context(
                 {col: display(cfld, row.get(col), language) for col, cfld in fld.columns.items()}
                 for row in data.get(key, [])
             ]
-    if not data:  # a blank form keeps empty rows to write in by hand
+    if blank:  # empty rows to write in by hand
         for item in form.layout:
             if "table" in item:
+                rows = tables[item["table"]]
                 empty = dict.fromkeys(form.fields[item["table"]].columns, "")
-                tables[item["table"]] = [dict(empty) for _ in range(item.get("blank_rows", 10))]
-    sections, signatures = [], []
-    for item in form.layout:
-        sections.append(_text(item.get("section"), language))
-        if "signatures" in item:
-            signatures.append(
-                [
-                    {
-                        "label": _text(sig["label"], language),
-                        "name": values.get(sig.get("field", ""), ""),
-                    }
-                    for sig in item["signatures"]
-                ]
-            )
-        else:
-            signatures.append([])
-    return {
-        "form": {"name": form.name, "code": form.code, "title": form.title(language)},
+                rows += [dict(empty) for _ in range(item.get("blank_rows", 10) - len(rows))]
+    common = {
         "company": config["company"],
         "centre": config["centre"],
         "promises": config["promises"],
         "record_no": record_no,
         "ticket": ticket,
+    }
+    sections, signatures, clauses = [], [], []
+    for item in form.layout:
+        sections.append(_text(item.get("section"), language))
+        signatures.append([
+            {"label": _text(sig["label"], language), "name": values.get(sig.get("field", ""), "")}
+            for sig in item.get("signatures", [])
+        ])
+        if "clauses" in item:
+            filled = {k: v or BLANK_LINE for k, v in values.items()}
+            clauses.append(_clause_blocks(form.clauses[item["clauses"]],
+                                          {**common, "f": Fields(filled)},
+                                          f"templates/clauses/{item['clauses']}.md"))
+        else:
+            clauses.append([])
+    return {
+        **common,
+        "form": {"name": form.name, "code": form.code, "title": form.title(language)},
         "M": COMMON_LABELS[language],
         "L": _wrap(form.label_map(language)),
         "f": Fields(values),
         "rows": _wrap(tables),
         "sections": sections,
         "signatures": signatures,
-        "blank": not data,
+        "clauses": _wrap(clauses),
+        "blank": blank,
     }

@@ -103,11 +103,15 @@ def build_template(form: Form) -> bytes:
     _east_asian_font(normal, "SimSun")
 
     header = section.header.paragraphs[0]
-    header.text = "{{ company.name }} · {{ centre.name }}"
+    header.text = ("{{ company.name }} · {{ centre.name }}　　"
+                   "{{ M.service_phone }}：{{ centre.phone }}")
     header.runs[0].font.size = Pt(8)
     header.runs[0].font.color.rgb = RGBColor(0x66, 0x66, 0x66)
+    contact = section.footer.add_paragraph()
+    contact.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    contact.add_run("{{ company.address }}　{{ M.phone }}：{{ company.phone }}").font.size = Pt(7)
 
-    footer = section.footer.paragraphs[0]
+    footer = section.footer.paragraphs[0]  # page x of y, above the contact line
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     footer.add_run("{{ M.page_before }}")
     _field(footer, "PAGE")
@@ -132,12 +136,18 @@ def build_template(form: Form) -> bytes:
             heading = document.add_paragraph()
             heading.paragraph_format.space_before = Pt(8)
             heading.add_run(f"{{{{ sections[{number}] }}}}").bold = True
+        elif number and any(k in form.layout[number - 1] for k in ("grid", "text", "table")):
+            # Adjacent tables merge into one in Word and LibreOffice, and a merged table's
+            # header row no longer repeats: keep a small paragraph between them.
+            document.add_paragraph().paragraph_format.space_after = Pt(0)
         if "grid" in item:
             _grid(document, item, content)
         elif "text" in item:
             _text(document, item, content)
         elif "table" in item:
             _rows(document, form, item, content)
+        elif "clauses" in item:
+            _clauses(document, number)
         elif "signatures" in item:
             _signatures(document, number, len(item["signatures"]), content)
 
@@ -198,17 +208,33 @@ def _rows(document, form: Form, item: dict, content: float) -> None:
     header, loop_start, body, loop_end = table.rows[:4]
     _repeat_header(header)
     for cell, column in zip(header.cells, columns, strict=True):
-        _set(cell, f"{{{{ L.{key}_columns.{column} }}}}", shade=True, size=9)
+        _set(cell, f"{{{{ L.{key}_columns.{column} }}}}", shade=True,
+             size=item.get("font_size", 9))
     # docxtpl's row loop: the rows holding {%tr %} tags disappear, the body row repeats.
+    size = item.get("font_size", 9)
     _set(loop_start.cells[0], f"{{%tr for r in rows.{key} %}}")
     for cell, column in zip(body.cells, columns, strict=True):
-        _set(cell, f"{{{{ r.{column} }}}}", size=9)
+        _set(cell, f"{{{{ r.{column} }}}}", size=size)
+    body._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     _set(loop_end.cells[0], "{%tr endfor %}")
     if totals:
         total_row = table.rows[4].cells
         _set(total_row[0], "{{ M.total }}", size=9)
         for column, computed in totals.items():
             _set(total_row[columns.index(column)], f"{{{{ f.{computed} }}}}", size=9)
+
+
+def _clauses(document, number: int) -> None:
+    """A paragraph per clause block; headings bold. {%p %} tags vanish with their paragraphs."""
+    document.add_paragraph(f"{{%p for b in clauses[{number}] %}}")
+    document.add_paragraph("{%p if b.kind == 'heading' %}")
+    heading = document.add_paragraph()
+    heading.paragraph_format.space_before = Pt(6)
+    heading.add_run("{{ b.text }}").bold = True
+    document.add_paragraph("{%p else %}")
+    document.add_paragraph("{{ b.text }}")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p endfor %}")
 
 
 def _signatures(document, number: int, count: int, content: float) -> None:

@@ -164,6 +164,16 @@ def _render(workspace: Workspace, form: Form, fmt: str, ctx: dict) -> tuple[byte
     return render_pdf(form, ctx, find_cjk_font(workspace.config)), form.sources["form"]
 
 
+def render_blank(workspace: Workspace, form_name: str, formats: str | list[str] | None = None,
+                 language: str | None = None) -> dict[str, bytes]:
+    """A form as printed for filling in by hand: each format's bytes. Nothing is indexed."""
+    form = load_form(workspace, form_name)
+    ctx = build_context(form, {}, config=workspace.config, blank=True,
+                        language=language or workspace.language)
+    return {fmt: _render(workspace, form, fmt, ctx)[0]
+            for fmt in parse_formats(formats, workspace)}
+
+
 def _write_temp(directory: Path, content: bytes) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=directory, prefix=".partial-")

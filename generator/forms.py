@@ -21,7 +21,7 @@ from generator.workspace import Workspace
 # How a form relates to tickets: `opens` a new ticket unless --ticket is given, `requires` an
 # existing one, or takes one `optional`ly (registers and checklists span many tickets).
 TICKET_MODES = ("opens", "requires", "optional")
-LAYOUT_KINDS = ("grid", "table", "text", "signatures")
+LAYOUT_KINDS = ("grid", "table", "text", "signatures", "clauses")
 # Field keys are used as attributes in templates ({{ f.owner_name }}), so they must be names.
 FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -87,6 +87,8 @@ class Form:
     definition: dict[str, Any]
     schema: dict[str, Any]
     sources: dict[str, Path] = field(default_factory=dict)
+    # How each source was looked up in the workspace: key → (kind, name), for workspace.find
+    found_as: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def code(self) -> str:
@@ -111,6 +113,19 @@ class Form:
     @property
     def sample(self) -> dict[str, Any]:
         return copy.deepcopy(self.definition.get("sample", {}))
+
+    @property
+    def blank_data(self) -> dict[str, Any]:
+        """What a blank form shows printed (e.g. the legal warranty periods); usually nothing."""
+        return copy.deepcopy(self.definition.get("blank", {}))
+
+    @property
+    def clauses(self) -> dict[str, str]:
+        """Texts of the form's `clauses:` layout items, by name."""
+        return {
+            path.stem: path.read_text(encoding="utf-8")
+            for key, path in self.sources.items() if key.startswith("clauses:")
+        }
 
     @property
     def inherit(self) -> list[str]:
@@ -178,9 +193,10 @@ def load_form(workspace: Workspace, name: str) -> Form:
     cached = _LOADED.get(str(path))
     if cached:
         stamp, form = cached
-        # The same form file may meet another workspace's own schema.
-        schema_path = workspace.find("schemas", form.sources["schema"].name)
-        if schema_path == form.sources["schema"] and stamp == _stamp(form.sources.values()):
+        # The same form file may meet another workspace's own schema or clauses.
+        same_files = all(workspace.find(*form.found_as[key]) == source
+                         for key, source in form.sources.items())
+        if same_files and stamp == _stamp(form.sources.values()):
             return form
     form = _read_form(workspace, name, path)
     _LOADED[str(path)] = (_stamp(form.sources.values()), form)
@@ -204,12 +220,18 @@ def _read_form(workspace: Workspace, name: str, path: Path) -> Form:
     if not isinstance(schema, dict):
         raise ConfigError(f"{schema_path}: a schema must be a mapping of fields")
     _check_keys(schema, schema_path)
-    form = Form(
-        name=name,
-        definition=definition,
-        schema=_effective_schema(schema),
-        sources={"form": path, "schema": schema_path},
-    )
+    sources = {"form": path, "schema": schema_path}
+    found_as = {"form": ("forms", f"{name}.yaml"), "schema": ("schemas", f"{schema_name}.yaml")}
+    for item in definition.get("layout", []):
+        if isinstance(item, dict) and "clauses" in item:
+            relative = f"clauses/{item['clauses']}.md"
+            clause_path = workspace.find("templates", relative)
+            if clause_path is None:
+                raise ConfigError(f"{path}: no clause text templates/{relative}")
+            sources[f"clauses:{item['clauses']}"] = clause_path
+            found_as[f"clauses:{item['clauses']}"] = ("templates", relative)
+    form = Form(name=name, definition=definition, schema=_effective_schema(schema),
+                sources=sources, found_as=found_as)
     _check_layout(form, path)
     return form
 
@@ -246,6 +268,8 @@ def _check_layout(form: Form, path: Path) -> None:
             names = list(item.get("totals", {}).values())  # column → computed field
         elif kind == "text":
             names = [item["text"]]
+        elif kind == "clauses":
+            names = []
         else:
             names = [s["field"] for s in item["signatures"] if s.get("field")]
         unknown = [n for n in names if n not in known]

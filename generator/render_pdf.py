@@ -45,6 +45,10 @@ class Styles:
         )
         self.meta = ParagraphStyle("meta", parent=base, fontSize=9, leading=12,
                                    alignment=TA_CENTER)
+        self.clause = ParagraphStyle("clause", parent=base, leading=16, spaceAfter=3,
+                                     firstLineIndent=0)
+        self.clause_heading = ParagraphStyle("clause_heading", parent=base, fontSize=11,
+                                             leading=16, spaceBefore=6, spaceAfter=3)
         self.section = ParagraphStyle(
             "section", parent=base, fontSize=11, leading=16, spaceBefore=8, spaceAfter=3
         )
@@ -61,8 +65,10 @@ def para(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
-def _numbered_canvas(header: str, words: dict[str, str], font: str):
-    """A canvas that knows the page count, for '第 x 页 共 y 页' on every page."""
+def numbered_canvas(header: str, header_right: str, footer_left: str, words: dict[str, str],
+                    font: str, bare_first_page: bool = False):
+    """A canvas that knows the page count, for '第 x 页 共 y 页' on every page, with a running
+    header (and nothing on a cover page when `bare_first_page`)."""
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args, **kwargs):
@@ -82,16 +88,21 @@ def _numbered_canvas(header: str, words: dict[str, str], font: str):
             super().save()
 
         def _decorate(self, total: int) -> None:
+            if bare_first_page and self._pageNumber == 1:
+                return
             width, height = self._pagesize
             self.saveState()
             self.setFont(font, 8)
             self.setStrokeColor(colors.grey)
             self.drawString(MARGIN, height - MARGIN + 0.5 * cm, header)
+            self.drawRightString(width - MARGIN, height - MARGIN + 0.5 * cm, header_right)
             self.line(MARGIN, height - MARGIN + 0.35 * cm, width - MARGIN,
                       height - MARGIN + 0.35 * cm)
-            footer = (f"{words['page_before']}{self._pageNumber}{words['page_middle']}"
-                      f"{total}{words['page_after']}")
-            self.drawCentredString(width / 2, MARGIN - 0.8 * cm, footer)
+            page = (f"{words['page_before']}{self._pageNumber}{words['page_middle']}"
+                    f"{total}{words['page_after']}")
+            self.drawCentredString(width / 2, MARGIN - 0.8 * cm, page)
+            self.setFont(font, 7)
+            self.drawString(MARGIN, MARGIN - 0.8 * cm, footer_left)
             self.restoreState()
 
     return NumberedCanvas
@@ -142,13 +153,17 @@ def _rows_table(form: Form, item: dict, ctx: dict, st: Styles) -> Table:
     columns = item.get("columns") or list(form.fields[key].columns)
     weights = item.get("widths") or [1] * len(columns)
     widths = [st.width * w / sum(weights) for w in weights]
-    header = [para(ctx["L"][f"{key}_columns"][c], st.small) for c in columns]
-    body = [[para(row[c], st.small) for c in columns] for row in ctx["rows"][key]]
+    cell = st.small
+    if item.get("font_size"):  # wide registers print smaller rather than break values
+        size = item["font_size"]
+        cell = ParagraphStyle("cell", parent=st.small, fontSize=size, leading=size * 1.3)
+    header = [para(ctx["L"][f"{key}_columns"][c], cell) for c in columns]
+    body = [[para(row[c], cell) for c in columns] for row in ctx["rows"][key]]
     totals = item.get("totals")
     if totals and not ctx["blank"]:
-        line = [para(ctx["M"]["total"], st.small)] + [""] * (len(columns) - 1)
+        line = [para(ctx["M"]["total"], cell)] + [""] * (len(columns) - 1)
         for column, computed_key in totals.items():
-            line[columns.index(column)] = para(ctx["f"][computed_key], st.small)
+            line[columns.index(column)] = para(ctx["f"][computed_key], cell)
         body.append(line)
     heights = [None] + [GRID_ROW_BLANK] * len(body) if ctx["blank"] else None
     table = Table([header, *body], colWidths=widths, rowHeights=heights, repeatRows=1,
@@ -159,6 +174,14 @@ def _rows_table(form: Form, item: dict, ctx: dict, st: Styles) -> Table:
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ]))
     return table
+
+
+def _clauses(blocks: list, st: Styles) -> list:
+    story = []
+    for block in blocks:
+        style = st.clause_heading if block["kind"] == "heading" else st.clause
+        story.append(para(block["text"], style))
+    return story
 
 
 def _signatures(signatures: list[dict], ctx: dict, st: Styles) -> Table:
@@ -195,6 +218,8 @@ def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float) -> l
             story.append(_text(item, ctx, st))
         elif "table" in item:
             story.append(_rows_table(form, item, ctx, st))
+        elif "clauses" in item:
+            story += _clauses(ctx["clauses"][number], st)
         elif "signatures" in item:
             story += [Spacer(1, 0.4 * cm), _signatures(ctx["signatures"][number], ctx, st)]
     return story
@@ -203,7 +228,7 @@ def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float) -> l
 def render_pdf(form: Form, ctx: dict[str, Any], font: CJKFont) -> bytes:
     buffer = io.BytesIO()
     size = page_size(form)
-    header = f"{ctx['company']['name']} · {ctx['centre']['name']}"
+    company, centre, words = ctx["company"], ctx["centre"], ctx["M"]
     doc = SimpleDocTemplate(
         buffer, pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
         bottomMargin=MARGIN, title=ctx["form"]["title"], author=ctx["company"]["name"],
@@ -213,5 +238,9 @@ def render_pdf(form: Form, ctx: dict[str, Any], font: CJKFont) -> bytes:
         initialFontName=font.name,
     )
     doc.build(flowables(form, ctx, font, size[0] - 2 * MARGIN),
-              canvasmaker=_numbered_canvas(header, ctx["M"], font.name))
+              canvasmaker=numbered_canvas(
+                  f"{company['name']} · {centre['name']}",
+                  f"{words['service_phone']}：{centre['phone']}",
+                  f"{company['address']}　{words['phone']}：{company['phone']}",
+                  words, font.name))
     return buffer.getvalue()

@@ -122,6 +122,11 @@ class Workspace:
                 raise ConfigError(f"{config_path}: {exc}") from exc
         problems: list[str] = []
         config = _merge(DEFAULT_CONFIG, overrides, "", problems)
+        # The index stores paths relative to the workspace, so documents must live inside it.
+        for key, value in (("documents.output", config["documents"]["output"]),
+                           ("index.path", config["index"]["path"])):
+            if not (root / value).resolve().is_relative_to(root):
+                problems.append(f"'{key}' must be a path inside the workspace, not {value!r}")
         if problems:
             raise ConfigError(
                 f"{config_path}: " + "; ".join(problems) + " (see README: Configuration)"
@@ -137,11 +142,13 @@ class Workspace:
         return bundled if bundled.is_file() else None
 
     def names(self, kind: str, suffix: str) -> list[str]:
-        """Stems of every data file of `kind` with `suffix`, bundled and the workspace's own."""
+        """Stems of every data file of `kind` with `suffix`, bundled and the workspace's own.
+        Files starting with `_` are shared data (forms/_lifecycle.yaml), not documents."""
         stems = set()
         for directory in (bundled_root(kind), self.root / kind):
             if directory.is_dir():
-                stems.update(p.name[: -len(suffix)] for p in directory.glob(f"*{suffix}"))
+                stems.update(p.name[: -len(suffix)] for p in directory.glob(f"*{suffix}")
+                             if not p.name.startswith("_"))
         return sorted(stems)
 
     @property

@@ -21,6 +21,15 @@ REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def sample_forms() -> list[str]:
+    """The bundled forms that carry sample data: the ones `aftersales demo` fills."""
+    from generator.forms import list_forms, load_form
+    from generator.workspace import DEFAULT_CONFIG
+
+    bundled_only = Workspace(root=Path(__file__).resolve().parent, config=DEFAULT_CONFIG)
+    return [n for n in list_forms(bundled_only) if load_form(bundled_only, n).sample]
+
+
 def need_tool(name: str, package: str) -> None:
     """Skip when a system tool is missing — except in CI, where every test must run."""
     if shutil.which(name):

@@ -1,0 +1,206 @@
+"""The package as users get it: a wheel that carries the bundled forms, schemas and templates and
+works from any directory; the installed `aftersales` command; help that is fast and complete."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+import generator
+from generator.cli import cli
+from generator.workspace import DATA_KINDS, bundled_root
+from tests.conftest import REPO, sample_forms
+
+FORMS = sample_forms()
+TIMEOUT = 120
+HEAVY = ("reportlab", "docxtpl", "lxml")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("AFTERSALES_HOME", "PYTHONPATH")}
+    env.update(extra)
+    return env
+
+
+def run(args: list, cwd: Path, **extra_env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(a) for a in args], cwd=cwd, env=clean_env(**extra_env),
+                          capture_output=True, text=True, encoding="utf-8", timeout=TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """The project built as a wheel, the way `pip install .` builds it."""
+    out = tmp_path_factory.mktemp("wheel")
+    result = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                  "--no-cache-dir", "--disable-pip-version-check", "-w", out, REPO], cwd=out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    wheels = list(out.glob("aftersales-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> Path:
+    """The wheel installed (non-editable) into a directory of its own."""
+    target = tmp_path_factory.mktemp("site")
+    result = run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-cache-dir",
+                  "--disable-pip-version-check", "--target", target, wheel], cwd=target)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return target
+
+
+def test_wheel_carries_the_bundled_data(wheel):
+    assert wheel.name == f"aftersales-{generator.__version__}-py3-none-any.whl"
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for kind, suffix in (("forms", "yaml"), ("schemas", "yaml"), ("templates", "docx")):
+        for form in FORMS:
+            assert f"generator/_bundled/{kind}/{form}.{suffix}" in names
+    # every file of the source tree's data directories is in the wheel
+    for kind in DATA_KINDS:
+        for path in (REPO / kind).rglob("*"):
+            if path.is_file():
+                assert f"generator/_bundled/{path.relative_to(REPO).as_posix()}" in names, path
+    assert "generator/__main__.py" in names and "generator/cli.py" in names
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    assert "aftersales = generator.cli:main" in zipfile.ZipFile(wheel).read(
+        entry_points).decode()
+    assert not any(n.startswith(("tests/", "output/")) for n in names)
+
+
+def test_installed_wheel_works_from_any_directory(installed, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    home = tmp_path / "ws"
+    home.mkdir()
+    script = (
+        "import sys, json\n"
+        f"sys.path.insert(0, {str(installed)!r})\n"
+        "import generator\n"
+        "from generator.workspace import bundled_root\n"
+        "print(json.dumps({'module': generator.__file__,"
+        " 'roots': [str(bundled_root(k)) for k in ('forms', 'schemas', 'templates')]}))\n"
+        "from generator.cli import main\n"
+        f"sys.argv = ['aftersales', 'demo', '--home', {str(home)!r}]\n"
+        "main()\n"
+    )
+    result = run([sys.executable, "-c", script], cwd=elsewhere)
+    assert result.returncode == 0, result.stdout + result.stderr
+    first, rest = result.stdout.split("\n", 1)
+    where = json.loads(first)
+    assert Path(where["module"]).resolve().is_relative_to(installed.resolve())
+    for kind, root in zip(("forms", "schemas", "templates"), where["roots"], strict=True):
+        root = Path(root).resolve()
+        assert root == installed.resolve() / "generator" / "_bundled" / kind
+        assert not root.is_relative_to(REPO)
+    assert "Sample ticket SH-" in rest and f"{2 * len(FORMS)} documents" in rest
+    documents = sorted((home / "output").rglob("*.docx")) + sorted((home / "output").rglob(
+        "*.pdf"))
+    assert len(documents) == 2 * len(FORMS)
+    assert not (elsewhere / "output").exists()
+
+    # the module form, with the installed copy first on the path, from the workspace itself
+    verify = run([sys.executable, "-m", "generator", "index", "verify"], cwd=home,
+                 PYTHONPATH=str(installed))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert f"OK: {2 * len(FORMS)} documents verified" in verify.stdout
+
+
+def test_installed_console_script_from_the_wheel(installed, tmp_path):
+    script = installed / "bin" / "aftersales"
+    assert script.is_file()
+    home = tmp_path / "ws"
+    home.mkdir()
+    result = run([script, "forms", "list", "--json", "--home", home], cwd=tmp_path,
+                 PYTHONPATH=str(installed))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {r["form"] for r in json.loads(result.stdout)} >= set(FORMS)
+
+
+def test_source_checkout_uses_the_data_beside_the_package():
+    # the editable install under test has no _bundled/: the repository's own directories
+    for kind in DATA_KINDS:
+        assert bundled_root(kind) == REPO / kind
+
+
+def test_python_m_generator_help(tmp_path):
+    result = run([sys.executable, "-m", "generator", "--help"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Usage: python -m generator" in result.stdout or "Usage: aftersales" in \
+        result.stdout
+    for command in ("demo", "fill", "forms", "index"):
+        assert command in result.stdout
+
+
+def test_console_script_help_and_version(tmp_path):
+    script = Path(sys.executable).parent / "aftersales"
+    assert script.is_file(), f"no console script at {script}"
+    result = run([script, "--help"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Usage: aftersales [OPTIONS] COMMAND [ARGS]..." in result.stdout
+    assert "Documents of a residential developer's after-sales service centre." in result.stdout
+    result = run([script, "--version"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"aftersales, version {generator.__version__}"
+    result = run([script, "-h"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Usage: aftersales" in result.stdout
+
+
+def test_console_script_error_exit_code(tmp_path):
+    script = Path(sys.executable).parent / "aftersales"
+    result = run([script, "forms", "show", "nosuch", "--home", tmp_path], cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Error: unknown form 'nosuch'" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["fill", "--help"], ["index", "verify", "--help"],
+                                  ["--version"]])
+def test_help_does_not_import_heavy_libraries(tmp_path, args):
+    script = (
+        "import sys\n"
+        "from generator.cli import cli\n"
+        f"sys.argv = ['aftersales', *{args!r}]\n"
+        "try:\n"
+        "    cli(prog_name='aftersales')\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})\n"
+        "print('HEAVY', heavy)\n"
+    )
+    result = run([sys.executable, "-c", script], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stdout, result.stdout.splitlines()[-1]
+
+
+def walk(command: click.Command, path: tuple[str, ...] = ()):
+    yield path, command
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            yield from walk(sub, (*path, name))
+
+
+def test_every_command_and_option_has_help():
+    commands = list(walk(cli))
+    names = {" ".join(p) for p, _ in commands}
+    assert {"forms", "forms list", "forms show", "forms template", "fill", "index", "index list",
+            "index show", "index verify", "demo"} <= names
+    for path, command in commands:
+        where = " ".join(("aftersales", *path))
+        assert (command.help or "").strip(), f"{where} has no help text"
+        assert command.get_short_help_str().strip(), f"{where} has no short help"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert (param.help or "").strip(), f"{where} {param.opts[0]} has no help text"
+        result = CliRunner().invoke(cli, [*path, "--help"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        first_line = command.help.strip().splitlines()[0]
+        assert " ".join(first_line.split()) in " ".join(result.output.split())
