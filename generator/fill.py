@@ -8,9 +8,12 @@ exactly when it has an index row.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +23,7 @@ from generator.context import build_context
 from generator.errors import AftersalesError, UnknownTicket, UsageError
 from generator.fonts import find_cjk_font
 from generator.forms import Form, load_form
-from generator.index import DocumentRow
+from generator.index import DocumentRow, Transaction
 from generator.validate import canonical_keys, validate
 from generator.workspace import Workspace, sha256_file
 
@@ -184,6 +187,54 @@ def _write_temp(directory: Path, content: bytes) -> Path:
     return Path(name)
 
 
+class Recorder:
+    """Writes documents and their index rows inside one transaction (see `recording`)."""
+
+    def __init__(self, workspace: Workspace, tx: Transaction) -> None:
+        self.workspace = workspace
+        self.tx = tx
+        self.written: list[Path] = []
+
+    def write(self, final: Path, content: bytes, *, ticket: str | None, form: str,
+              record_no: str, fmt: str, data: str, source: Path | tuple[str, str],
+              stamp: str) -> WrittenDocument:
+        """Write `content` to `final` atomically and index it. `source` is the template file,
+        or (identity, sha256) for a document made from many sources."""
+        workspace = self.workspace
+        if final.exists():  # never overwrite: the index and output/ have diverged
+            raise AftersalesError(
+                f"{workspace.relative(final)} exists but is not in the index; "
+                f"run `aftersales index verify` and move the stray file away"
+            )
+        temp = _write_temp(final.parent, content)
+        self.written.append(temp)
+        os.replace(temp, final)
+        self.written[-1] = final
+        identity, source_sha = (source if isinstance(source, tuple)
+                                else (_template_identity(workspace, source), sha256_file(source)))
+        row = DocumentRow(
+            ticket=ticket, form=form, record_no=record_no, format=fmt,
+            path=workspace.relative(final), sha256=hashlib.sha256(content).hexdigest(),
+            size=len(content), created_at=stamp, data=data, template=identity,
+            template_sha256=source_sha,
+        )
+        return WrittenDocument(self.tx.add_document(row), row.path, fmt, row.sha256, row.size)
+
+
+@contextmanager
+def recording(workspace: Workspace) -> Iterator[Recorder]:
+    """An index transaction and the files written under it: both kept, or neither."""
+    recorder = None
+    try:
+        with workspace.index.transaction() as tx:
+            recorder = Recorder(workspace, tx)
+            yield recorder
+    except BaseException:
+        for path in recorder.written if recorder else []:
+            path.unlink(missing_ok=True)
+        raise
+
+
 def fill(
     workspace: Workspace,
     form_name: str,
@@ -204,51 +255,31 @@ def fill(
     stored = to_json(clean)
     config = workspace.config
 
-    written: list[Path] = []
-    try:
-        with workspace.index.transaction() as tx:
-            opened = False
-            if ticket is None and form.ticket_mode == "opens":
-                prefix = config["tickets"]["prefix"]
-                sequence = tx.next_number(f"ticket:{prefix}:{now.year}")
-                ticket = f"{prefix}-{now.year}-{sequence:0{config['tickets']['digits']}d}"
-                tx.open_ticket(ticket, stamp, stored, form.definition.get("stage", "received"))
-                tx.add_event(ticket, stamp, "opened", form.name)
-                opened = True
-            elif ticket is not None and not tx.ticket_exists(ticket):
-                raise UnknownTicket(f"unknown ticket {ticket}")
-            sequence = tx.next_number(f"record:{form.record_prefix}:{now.year}")
-            record_no = f"{form.record_prefix}-{now.year}-{sequence:04d}"
-            ctx = build_context(form, clean, config=config, record_no=record_no,
-                                ticket=ticket or "", language=language)
-            folder = workspace.output_dir / (ticket or form.name)
-            result = FillResult(form.name, ticket, record_no, opened_ticket=opened)
-            for fmt in chosen:
-                final = folder / f"{form.name}_{record_no}.{fmt}"
-                if final.exists():  # never overwrite: the index and output/ have diverged
-                    raise AftersalesError(
-                        f"{workspace.relative(final)} exists but is not in the index; "
-                        f"run `aftersales index verify` and move the stray file away"
-                    )
-                content, source = _render(workspace, form, fmt, ctx)
-                temp = _write_temp(folder, content)
-                written.append(temp)
-                os.replace(temp, final)
-                written[-1] = final
-                row = DocumentRow(
-                    ticket=ticket, form=form.name, record_no=record_no, format=fmt,
-                    path=workspace.relative(final), sha256=sha256_file(final), size=len(content),
-                    created_at=stamp, data=stored, template=_template_identity(workspace, source),
-                    template_sha256=sha256_file(source),
-                )
-                doc_id = tx.add_document(row)
-                result.documents.append(
-                    WrittenDocument(doc_id, row.path, fmt, row.sha256, row.size)
-                )
-            if ticket:
-                tx.add_event(ticket, stamp, "filed", f"{form.name} {record_no}")
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+    with recording(workspace) as recorder:
+        tx = recorder.tx
+        opened = False
+        if ticket is None and form.ticket_mode == "opens":
+            prefix = config["tickets"]["prefix"]
+            sequence = tx.next_number(f"ticket:{prefix}:{now.year}")
+            ticket = f"{prefix}-{now.year}-{sequence:0{config['tickets']['digits']}d}"
+            tx.open_ticket(ticket, stamp, stored, form.definition.get("stage", "received"))
+            tx.add_event(ticket, stamp, "opened", form.name)
+            opened = True
+        elif ticket is not None and not tx.ticket_exists(ticket):
+            raise UnknownTicket(f"unknown ticket {ticket}")
+        sequence = tx.next_number(f"record:{form.record_prefix}:{now.year}")
+        record_no = f"{form.record_prefix}-{now.year}-{sequence:04d}"
+        ctx = build_context(form, clean, config=config, record_no=record_no,
+                            ticket=ticket or "", language=language)
+        folder = workspace.output_dir / (ticket or form.name)
+        result = FillResult(form.name, ticket, record_no, opened_ticket=opened)
+        for fmt in chosen:
+            content, source = _render(workspace, form, fmt, ctx)
+            result.documents.append(recorder.write(
+                folder / f"{form.name}_{record_no}.{fmt}", content, ticket=ticket,
+                form=form.name, record_no=record_no, fmt=fmt, data=stored, source=source,
+                stamp=stamp,
+            ))
+        if ticket:
+            tx.add_event(ticket, stamp, "filed", f"{form.name} {record_no}")
     return result

@@ -1,0 +1,85 @@
+"""The small text markup of the rulebook and of agreement clauses, and its placeholders.
+
+Line-based on purpose, so a clerk can edit it in any editor:
+
+    # chapter title          ## section          ### sub-section
+    a paragraph (one line)   - bullet item       1. numbered item
+    | a | b |  pipe tables (the |---| line is skipped)
+    @approval  @figure NAME  @form NAME  @lifecycle      (directives, alone on a line)
+
+Placeholders are Jinja expressions (`{{ company.name }}`) rendered in a sandbox with strict
+undefined values, so a misspelt name is reported instead of printing blank.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2.sandbox import SandboxedEnvironment
+
+DIRECTIVES = ("approval", "figure", "form", "lifecycle")
+
+
+@dataclass
+class Block:
+    kind: str  # heading, paragraph, bullet, numbered, table, directive
+    text: str = ""
+    level: int = 0  # heading level; 0 otherwise
+    rows: list[list[str]] = field(default_factory=list)  # table rows, header first
+    argument: str = ""  # a directive's argument: @form complaint → "complaint"
+    line: int = 0
+
+
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True)
+_NUMBERED = re.compile(r"^(\d+)[.、]\s+(.*)$")
+
+
+def placeholders(text: str) -> set[str]:
+    """Top-level names the text uses ({{ company.name }} → company)."""
+    return meta.find_undeclared_variables(_ENV.parse(text))
+
+
+def fill(text: str, values: dict[str, Any], source: str = "") -> str:
+    """The text with its placeholders filled. Raises ValueError naming what is wrong."""
+    try:
+        return _ENV.from_string(text).render(values)
+    except UndefinedError as exc:
+        raise ValueError(f"{source}: unknown placeholder: {exc.message}") from exc
+    except TemplateSyntaxError as exc:
+        raise ValueError(f"{source}:{exc.lineno}: bad placeholder syntax: {exc.message}") from exc
+
+
+def parse(text: str, source: str = "") -> list[Block]:
+    """Blocks of the markup. Raises ValueError on an unknown directive."""
+    blocks: list[Block] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            hashes = len(line) - len(line.lstrip("#"))
+            blocks.append(Block("heading", line[hashes:].strip(), level=hashes, line=number))
+        elif line.startswith("@"):
+            name, _, argument = line[1:].partition(" ")
+            if name not in DIRECTIVES:
+                raise ValueError(f"{source}:{number}: unknown directive @{name} "
+                                 f"(known: {', '.join('@' + d for d in DIRECTIVES)})")
+            blocks.append(Block("directive", name, argument=argument.strip(), line=number))
+        elif line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if all(set(c) <= set("-: ") for c in cells):
+                continue  # the header separator
+            if blocks and blocks[-1].kind == "table":
+                blocks[-1].rows.append(cells)
+            else:
+                blocks.append(Block("table", rows=[cells], line=number))
+        elif line.startswith(("- ", "* ")):
+            blocks.append(Block("bullet", line[2:].strip(), line=number))
+        elif match := _NUMBERED.match(line):
+            blocks.append(Block("numbered", match.group(2), argument=match.group(1), line=number))
+        else:
+            blocks.append(Block("paragraph", line, line=number))
+    return blocks

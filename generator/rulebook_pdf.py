@@ -1,0 +1,270 @@
+"""The rulebook as one PDF: cover, approval and revision page, table of contents, chapters with
+bookmarks, the charts as vector graphics and the blank forms drawn by the forms' own layout."""
+
+from __future__ import annotations
+
+import io
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import cm
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    KeepTogether,
+    NextPageTemplate,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus.tableofcontents import TableOfContents
+
+from generator.context import build_context
+from generator.figures import drawing, load_figure
+from generator.fonts import CJKFont
+from generator.forms import load_form
+from generator.lifecycle import load_lifecycle
+from generator.render_pdf import MARGIN, flowables, page_size
+from generator.rulebook import Edition, Rulebook
+from generator.workspace import Workspace
+
+SHADE = colors.Color(0.93, 0.93, 0.93)
+
+
+class Anchor(Flowable):
+    """An invisible mark where a chapter, section or form starts: a bookmark and a TOC entry."""
+
+    def __init__(self, level: int, text: str, key: str, in_toc: bool = True) -> None:
+        super().__init__()
+        self.outline_level, self.outline_text, self.outline_key = level, text, key
+        self.in_toc = in_toc
+
+    def wrap(self, available_width, available_height):
+        return 0, 0
+
+    def draw(self) -> None:
+        pass
+
+
+class RulebookDocument(BaseDocTemplate):
+    def __init__(self, buffer, edition: Edition, font: str) -> None:
+        super().__init__(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
+                         topMargin=MARGIN, bottomMargin=MARGIN, title=edition.title,
+                         author=edition.company, subject=f"{edition.title} {edition.version}",
+                         initialFontName=font, invariant=True)
+        self.edition = edition
+        self.font = font
+        self.pages_last_pass = 0
+        portrait_frame = Frame(MARGIN, MARGIN, A4[0] - 2 * MARGIN, A4[1] - 2 * MARGIN, id="p")
+        wide = landscape(A4)
+        landscape_frame = Frame(MARGIN, MARGIN, wide[0] - 2 * MARGIN, wide[1] - 2 * MARGIN,
+                                id="l")
+        self.addPageTemplates([
+            PageTemplate("cover", [portrait_frame], pagesize=A4),
+            PageTemplate("portrait", [portrait_frame], onPage=self._decorate, pagesize=A4),
+            PageTemplate("landscape", [landscape_frame], onPage=self._decorate, pagesize=wide),
+        ])
+
+    def build(self, flowables, **kwargs):
+        # multiBuild makes passes until the TOC is stable; each pass tells the next how many
+        # pages there are, for "共 y 页" (the last two passes lay out identically).
+        super().build(flowables, **kwargs)
+        self.pages_last_pass = self.page
+
+    def afterFlowable(self, flowable) -> None:  # noqa: N802 (reportlab's hook)
+        if isinstance(flowable, Anchor):
+            self.canv.bookmarkPage(flowable.outline_key)
+            self.canv.addOutlineEntry(flowable.outline_text, flowable.outline_key,
+                                      level=flowable.outline_level, closed=True)
+            if flowable.in_toc:
+                self.notify("TOCEntry", (flowable.outline_level, flowable.outline_text,
+                                         self.page, flowable.outline_key))
+
+    def _decorate(self, canvas, doc) -> None:
+        width, height = canvas._pagesize
+        edition = self.edition
+        canvas.saveState()
+        canvas.setFont(self.font, 8)
+        canvas.setStrokeColor(colors.grey)
+        canvas.drawString(MARGIN, height - MARGIN + 0.5 * cm,
+                          f"{edition.company} · {edition.title}")
+        canvas.drawRightString(width - MARGIN, height - MARGIN + 0.5 * cm,
+                               f"版本 {edition.version}　生效日期 {edition.effective.isoformat()}"
+                               f"　受控文件")
+        canvas.line(MARGIN, height - MARGIN + 0.35 * cm, width - MARGIN,
+                    height - MARGIN + 0.35 * cm)
+        total = self.pages_last_pass or doc.page
+        canvas.drawCentredString(width / 2, MARGIN - 0.8 * cm, f"第 {doc.page} 页 共 {total} 页")
+        canvas.restoreState()
+
+
+class Styles:
+    def __init__(self, font: str) -> None:
+        base = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=18,
+                              wordWrap="CJK", spaceAfter=4)
+        self.body = ParagraphStyle("para", parent=base, firstLineIndent=21)
+        self.item = ParagraphStyle("item", parent=base, leftIndent=21, firstLineIndent=-12)
+        self.cell = ParagraphStyle("cell", parent=base, fontSize=9.5, leading=13, spaceAfter=0)
+        self.h1 = ParagraphStyle("h1", parent=base, fontSize=17, leading=26, spaceAfter=12,
+                                 alignment=TA_CENTER)
+        self.h2 = ParagraphStyle("h2", parent=base, fontSize=13, leading=20, spaceBefore=10,
+                                 spaceAfter=6)
+        self.h3 = ParagraphStyle("h3", parent=base, fontSize=11, leading=18, spaceBefore=6,
+                                 spaceAfter=4)
+        self.caption = ParagraphStyle("caption", parent=base, fontSize=9, alignment=TA_CENTER)
+        self.cover_title = ParagraphStyle("cover", parent=base, fontSize=26, leading=36,
+                                          alignment=TA_CENTER)
+        self.cover = ParagraphStyle("coverline", parent=base, fontSize=13, leading=24,
+                                    alignment=TA_CENTER)
+        self.toc = [
+            ParagraphStyle("toc0", parent=base, fontSize=11, leading=20, leftIndent=0),
+            ParagraphStyle("toc1", parent=base, fontSize=9.5, leading=15, leftIndent=20),
+        ]
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def _table(rows: list[list[str]], st: Styles, width: float, font: str,
+           weights: list[float] | None = None) -> Table:
+    columns = max(len(r) for r in rows)
+    rows = [r + [""] * (columns - len(r)) for r in rows]
+    if weights is None:  # wider columns for longer text, within reason
+        longest = [max(min(len(r[c]), 30) for r in rows) + 4 for c in range(columns)]
+        weights = longest
+    widths = [width * w / sum(weights) for w in weights]
+    table = Table([[_p(c, st.cell) for c in r] for r in rows], colWidths=widths, repeatRows=1,
+                  splitInRow=1)
+    table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), font),
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ]))
+    return table
+
+
+def approval_rows() -> list[list[str]]:
+    return [["", "编制", "审核", "审批"],
+            ["签名", "", "", ""],
+            ["日期", "____年__月__日", "____年__月__日", "____年__月__日"]]
+
+
+def lifecycle_rows(workspace: Workspace) -> list[list[str]]:
+    lifecycle = load_lifecycle(workspace)
+    rows = [["状态", "含义", "办理岗位", "下一步"]]
+    for state in lifecycle.states.values():
+        moves = []
+        for move in state.next:
+            label = lifecycle.text(lifecycle.states[move.to].label)
+            why = lifecycle.text(move.when)
+            moves.append(f"{label}（{why}）" if why else label)
+        rows.append([lifecycle.text(state.label), lifecycle.text(state.meaning),
+                     lifecycle.text(state.role), "；".join(moves) or "流程结束"])
+    return rows
+
+
+def _front_matter(edition: Edition, st: Styles, width: float, font: str) -> list:
+    story: list = [
+        Spacer(1, 5 * cm),
+        _p(edition.company, st.cover),
+        Spacer(1, 1 * cm),
+        _p(edition.title, st.cover_title),
+        Spacer(1, 2 * cm),
+        _p(f"版本：{edition.version}", st.cover),
+        _p(f"生效日期：{edition.effective.isoformat()}", st.cover),
+        _p(f"发布部门：{edition.centre}", st.cover),
+        Spacer(1, 3 * cm),
+        _p("受控文件　未经批准不得复制", st.cover),
+        NextPageTemplate("portrait"),
+        PageBreak(),
+        Anchor(0, "审批与修订记录", "approval", in_toc=False),
+        _p("审批与修订记录", st.h1),
+        _p("审批", st.h2),
+        _table(approval_rows(), st, width, font, [1, 2, 2, 2]),
+        _p("修订记录", st.h2),
+        _table([["版本", "生效日期", "修订内容"]]
+               + [[str(r.get("version", "")), str(r.get("effective", "")),
+                   str(r.get("change", ""))] for r in edition.revisions],
+               st, width, font, [1, 1.5, 4]),
+        PageBreak(),
+        Anchor(0, "目录", "contents", in_toc=False),
+        _p("目录", st.h1),
+    ]
+    toc = TableOfContents(levelStyles=st.toc, dotsMinLevel=0, tableStyle=TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), font),  # its default would add Helvetica, unembedded
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+    ]))
+    story.append(toc)
+    return story
+
+
+def _form_pages(workspace: Workspace, name: str, font: CJKFont, key: str) -> list:
+    form = load_form(workspace, name)
+    ctx = build_context(form, {}, config=workspace.config, blank=True)
+    wide = form.definition.get("orientation") == "landscape"
+    width = page_size(form)[0] - 2 * MARGIN
+    return [
+        NextPageTemplate("landscape" if wide else "portrait"),
+        PageBreak(),
+        Anchor(1, f"附表：{form.title('zh')}", key),
+        _p(f"附表：{form.title('zh')}", Styles(font.name).h2),
+        *flowables(form, ctx, font, width),
+        NextPageTemplate("portrait"),
+    ]
+
+
+def render_rulebook_pdf(workspace: Workspace, rulebook: Rulebook, edition: Edition,
+                        font: CJKFont) -> bytes:
+    st = Styles(font.name)
+    width = A4[0] - 2 * MARGIN
+    lifecycle = load_lifecycle(workspace)
+    story = _front_matter(edition, st, width, font.name)
+    for number, chapter in enumerate(rulebook.chapters):
+        story += [PageBreak(), Anchor(0, chapter.title, f"ch{number}"),
+                  _p(chapter.title, st.h1)]
+        after_form = False
+        for index, block in enumerate(chapter.blocks):
+            key = f"ch{number}-{index}"
+            if after_form and not (block.kind == "directive" and block.text == "form"):
+                story.append(PageBreak())
+            after_form = False
+            if block.kind == "heading":
+                style = st.h2 if block.level == 2 else st.h3
+                story += [Anchor(block.level - 1, block.text, key, in_toc=block.level == 2),
+                          _p(block.text, style)]
+            elif block.kind == "paragraph":
+                story.append(_p(block.text, st.body))
+            elif block.kind in ("bullet", "numbered"):
+                mark = "•" if block.kind == "bullet" else f"{block.argument}."
+                story.append(_p(f"{mark} {block.text}", st.item))
+            elif block.kind == "table":
+                story.append(_table(block.rows, st, width, font.name))
+            elif block.text == "approval":
+                story += [Spacer(1, 6), _table(approval_rows(), st, width, font.name,
+                                               [1, 2, 2, 2])]
+            elif block.text == "lifecycle":
+                story.append(_table(lifecycle_rows(workspace), st, width, font.name,
+                                    [1.2, 3, 1.3, 3]))
+            elif block.text == "figure":
+                figure = load_figure(block.argument, rulebook.figures, lifecycle)
+                story.append(KeepTogether([
+                    Spacer(1, 6), drawing(figure, font.name, width),
+                    _p(f"图：{figure.title}", st.caption)]))
+            elif block.text == "form":
+                story += _form_pages(workspace, block.argument, font, key)
+                after_form = True
+    buffer = io.BytesIO()
+    document = RulebookDocument(buffer, edition, font.name)
+    document.multiBuild(story)
+    return buffer.getvalue()
