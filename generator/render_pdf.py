@@ -50,7 +50,8 @@ class Styles:
         self.clause_heading = ParagraphStyle("clause_heading", parent=base, fontSize=11,
                                              leading=16, spaceBefore=6, spaceAfter=3)
         self.section = ParagraphStyle(
-            "section", parent=base, fontSize=11, leading=16, spaceBefore=8, spaceAfter=3
+            "section", parent=base, fontSize=11, leading=16, spaceBefore=8, spaceAfter=3,
+            keepWithNext=1,  # never stranded at the foot of a page
         )
 
 
@@ -166,8 +167,9 @@ def _rows_table(form: Form, item: dict, ctx: dict, st: Styles) -> Table:
             line[columns.index(column)] = para(ctx["f"][computed_key], cell)
         body.append(line)
     heights = [None] + [GRID_ROW_BLANK] * len(body) if ctx["blank"] else None
-    table = Table([header, *body], colWidths=widths, rowHeights=heights, repeatRows=1,
-                  splitInRow=1)
+    # Rows are short and kept whole: reportlab 5.1 mis-draws repeated headers (and can drop a
+    # row) when it splits inside a row of a table with repeatRows.
+    table = Table([header, *body], colWidths=widths, rowHeights=heights, repeatRows=1)
     table.setStyle(_style(st, [
         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
         ("BACKGROUND", (0, 0), (-1, 0), LABEL_SHADE),

@@ -115,9 +115,9 @@ class Styles:
         self.h1 = ParagraphStyle("h1", parent=base, fontSize=17, leading=26, spaceAfter=12,
                                  alignment=TA_CENTER)
         self.h2 = ParagraphStyle("h2", parent=base, fontSize=13, leading=20, spaceBefore=10,
-                                 spaceAfter=6)
+                                 spaceAfter=6, keepWithNext=1)
         self.h3 = ParagraphStyle("h3", parent=base, fontSize=11, leading=18, spaceBefore=6,
-                                 spaceAfter=4)
+                                 spaceAfter=4, keepWithNext=1)
         self.caption = ParagraphStyle("caption", parent=base, fontSize=9, alignment=TA_CENTER)
         self.cover_title = ParagraphStyle("cover", parent=base, fontSize=26, leading=36,
                                           alignment=TA_CENTER)

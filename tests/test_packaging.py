@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 import pytest
+import yaml
 from click.testing import CliRunner
 
 import generator
@@ -60,9 +61,12 @@ def installed(wheel, tmp_path_factory) -> Path:
 def test_wheel_carries_the_bundled_data(wheel):
     assert wheel.name == f"aftersales-{generator.__version__}-py3-none-any.whl"
     names = set(zipfile.ZipFile(wheel).namelist())
-    for kind, suffix in (("forms", "yaml"), ("schemas", "yaml"), ("templates", "docx")):
-        for form in FORMS:
-            assert f"generator/_bundled/{kind}/{form}.{suffix}" in names
+    for form in FORMS:
+        definition = yaml.safe_load((REPO / "forms" / f"{form}.yaml").read_text("utf-8"))
+        for kind, name in (("forms", f"{form}.yaml"),
+                           ("schemas", f"{definition.get('schema', form)}.yaml"),
+                           ("templates", definition.get("template", f"{form}.docx"))):
+            assert f"generator/_bundled/{kind}/{name}" in names
     # every file of the source tree's data directories is in the wheel
     for kind in DATA_KINDS:
         for path in (REPO / kind).rglob("*"):
