@@ -50,7 +50,8 @@ def _repeat_header(row) -> None:
 def _field(paragraph, instruction: str) -> None:
     """A Word field such as PAGE or NUMPAGES, updated by Word and LibreOffice when shown."""
     run = paragraph.add_run()
-    begin, text, end = OxmlElement("w:fldChar"), OxmlElement("w:instrText"), OxmlElement("w:fldChar")
+    begin, end = OxmlElement("w:fldChar"), OxmlElement("w:fldChar")
+    text = OxmlElement("w:instrText")
     begin.set(qn("w:fldCharType"), "begin")
     text.set(qn("xml:space"), "preserve")
     text.text = f" {instruction} "

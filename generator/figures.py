@@ -58,7 +58,7 @@ def _tree(spec: dict[str, Any]) -> TreeNode:
 
 def _steps(spec: list[dict[str, Any]]) -> Graph:
     nodes = [Node(str(i), step["label"], note=step.get("note", "")) for i, step in enumerate(spec)]
-    edges = [Edge(a.key, b.key) for a, b in zip(nodes, nodes[1:])]
+    edges = [Edge(a.key, b.key) for a, b in zip(nodes, nodes[1:], strict=False)]
     return Graph(nodes, edges)
 
 

@@ -46,7 +46,8 @@ def load_lifecycle(workspace: Workspace) -> Lifecycle:
             key: State(
                 key=key, label=spec["label"], role=spec.get("role", {}),
                 meaning=spec.get("meaning", {}),
-                next=[Transition(n) if isinstance(n, str) else Transition(n["to"], n.get("when", {}))
+                next=[Transition(n) if isinstance(n, str)
+                      else Transition(n["to"], n.get("when", {}))
                       for n in spec.get("next", [])],
             )
             for key, spec in raw["states"].items()

@@ -2,7 +2,8 @@
 
 Autoescape keeps `& < >` in data from breaking the document XML (docxtpl's default would mangle
 them); the sandbox keeps a user-edited template from reaching into Python. Values are only ever
-substituted, never evaluated, so `{{ }}` in data prints as typed. A tag naming an unknown key is an error, not a blank.
+substituted, never evaluated, so `{{ }}` in data prints as typed. A tag naming an unknown key
+is an error, not a blank.
 """
 
 from __future__ import annotations

@@ -113,7 +113,9 @@ AWKWARD = {
     "owner_name": "O'Brien & \"Sons\" <Ltd>",
     "room": "{{ room }}-{% if x %}",
     "received_by": "堃喆犇龘〇",
-    "description": "第一行 <b>not bold</b> & a > b\n第二行 {{ 7*7 }} {% raw %}\n\n第四行 ①②③ ￥12 — …",
+    "description": (
+        "第一行 <b>not bold</b> & a > b\n第二行 {{ 7*7 }} {% raw %}\n\n第四行 ①②③ ￥12 — …"
+    ),
     "remarks": "长" * 1000,
 }
 

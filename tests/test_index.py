@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from generator.cli import cli
 from generator.forms import list_forms, load_form
 from generator.workspace import Workspace
-from tests.conftest import docx_text, pdf_text, pdftotext, squash, sample_forms
+from tests.conftest import docx_text, pdf_text, pdftotext, sample_forms, squash
 
 FORMS = sample_forms()
 YEAR = dt.date.today().year

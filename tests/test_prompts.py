@@ -12,7 +12,8 @@ from tests.conftest import docx_text
 def open_ticket(run) -> str:
     data = json.dumps(load_form(Workspace.open(None), "complaint").sample, default=str,
                       ensure_ascii=False)
-    return json.loads(run("fill", "complaint", "--data", "-", "--json", input=data).output)["ticket"]
+    result = run("fill", "complaint", "--data", "-", "--json", input=data)
+    return json.loads(result.output)["ticket"]
 
 
 def test_followup_prompts_for_each_missing_field(run, home):

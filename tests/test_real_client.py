@@ -19,7 +19,7 @@ from generator.demo import _retarget
 from generator.fill import prepare
 from generator.forms import load_form
 from generator.workspace import Workspace
-from tests.conftest import need_tool, pdf_text, pdftotext, squash, sample_forms
+from tests.conftest import need_tool, pdf_text, pdftotext, sample_forms, squash
 
 FORMS = sample_forms()
 A4 = (595.28, 841.89)  # points
