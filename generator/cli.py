@@ -85,8 +85,9 @@ def forms_list(home: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
+    width = max((len(row["form"]) for row in rows), default=0)
     for row in rows:
-        click.echo(f"{row['form']:<18} {row['code']:<10} {row['title']}")
+        click.echo(f"{row['form']:<{width}}  {row['code']:<10} {row['title']}")
 
 
 @forms.command("show")

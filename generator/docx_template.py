@@ -11,7 +11,7 @@ import io
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -205,8 +205,10 @@ def _rows(document, form: Form, item: dict, content: float) -> None:
     weights = item.get("widths") or [1] * len(columns)
     widths = [content * w / sum(weights) for w in weights]
     totals = item.get("totals") or {}
-    table = _table(document, 4 + bool(totals), widths)
+    table = _table(document, 4 + 3 * bool(totals), widths)
     header, loop_start, body, loop_end = table.rows[:4]
+    body.height = Cm(0.8)  # at least: room to write by hand on a blank form
+    body.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
     _repeat_header(header)
     for cell, column in zip(header.cells, columns, strict=True):
         _set(cell, f"{{{{ L.{key}_columns.{column} }}}}", shade=True,
@@ -218,11 +220,13 @@ def _rows(document, form: Form, item: dict, content: float) -> None:
         _set(cell, f"{{{{ r.{column} }}}}", size=size)
     body._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     _set(loop_end.cells[0], "{%tr endfor %}")
-    if totals:
-        total_row = table.rows[4].cells
-        _set(total_row[0], "{{ M.total }}", size=9)
+    if totals:  # a blank form has nothing to total, so the row is left out
+        if_blank, total_row, end_if = table.rows[4:7]
+        _set(if_blank.cells[0], "{%tr if not blank %}")
+        _set(total_row.cells[0], "{{ M.total }}", size=size)
         for column, computed in totals.items():
-            _set(total_row[columns.index(column)], f"{{{{ f.{computed} }}}}", size=9)
+            _set(total_row.cells[columns.index(column)], f"{{{{ f.{computed} }}}}", size=size)
+        _set(end_if.cells[0], "{%tr endif %}")
 
 
 def _clauses(document, number: int) -> None:

@@ -242,6 +242,13 @@ def _check_keys(schema: dict[str, Any], path: Path) -> None:
             raise ConfigError(f"{path}: field key '{key}' must be snake_case (a-z, 0-9, _)")
         if not isinstance(rules, dict):
             raise ConfigError(f"{path}: field '{key}' must be a mapping of rules")
+        labels = rules.get("meta", {}).get("label")
+        # A YAML slip like {en: Response, term} yields a cut label and a null key: refuse it.
+        if not (isinstance(labels, dict) and isinstance(labels.get("zh"), str) and all(
+                lang in ("zh", "en") and isinstance(text, str) and text
+                for lang, text in labels.items())):
+            raise ConfigError(f"{path}: field '{key}' needs meta.label with zh (and optionally "
+                              f"en) text, got {labels!r}")
         row = rules.get("schema", {}).get("schema")
         if isinstance(row, dict):
             _check_keys(row, path)

@@ -92,3 +92,17 @@ def pdftotext(path: Path) -> str:
 def squash(text: str) -> str:
     """Text without whitespace: PDF extraction breaks lines where the layout wrapped them."""
     return re.sub(r"\s+", "", text)
+
+
+# The running header and footer of the default configuration's documents.
+PAGE_FURNITURE = re.compile(
+    r"^\s*(第\s*\d+\s*页\s*共\s*\d+\s*页|示例置业有限公司\s*·\s*商品房售后服务中心"
+    r"|服务电话：400-800-1234|示例市示例区示例路 1 号\s*电话：0571-88888888)\s*$",
+    re.MULTILINE,
+)
+
+
+def body_text(text: str) -> str:
+    """Squashed text without the page header and footer lines, so a value that runs over a
+    page break reads as one."""
+    return squash(PAGE_FURNITURE.sub("", text))
