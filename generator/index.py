@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -129,6 +130,20 @@ class Transaction:
         )
 
 
+def _retry_while_locked(action, seconds: float = 60.0):
+    """Switching a new database to WAL needs it to itself, and SQLite answers "locked" at once
+    there rather than waiting (the busy timeout does not apply): when several processes create
+    the index together, wait and try again."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class Index:
     """The index of one workspace. Holds one connection for the life of the process (opening
     and closing per document would checkpoint the WAL each time, most of a fill's cost)."""
@@ -144,7 +159,7 @@ class Index:
             # two processes never both read a counter before either writes it.
             db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode = WAL")
+            _retry_while_locked(lambda: db.execute("PRAGMA journal_mode = WAL"))
             # In WAL mode NORMAL never corrupts the file; a power cut may lose the last commit,
             # and `index verify` then names the documents it left unindexed.
             db.execute("PRAGMA synchronous = NORMAL")

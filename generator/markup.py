@@ -42,18 +42,35 @@ def placeholders(text: str) -> set[str]:
     return meta.find_undeclared_variables(_ENV.parse(text))
 
 
+_PLACEHOLDER = re.compile(r"{{(.*?)}}")
+_MISSING = re.compile(r"has no attribute '([^']+)'|'([^']+)' is undefined")
+
+
 def fill(text: str, values: dict[str, Any], source: str = "") -> str:
     """The text with its placeholders filled. Raises ValueError naming what is wrong."""
     try:
         return _ENV.from_string(text).render(values)
     except UndefinedError as exc:
-        raise ValueError(f"{source}: unknown placeholder: {exc.message}") from exc
+        raise ValueError(_unknown_placeholder(text, exc.message or "", source, values)) from exc
     except TemplateSyntaxError as exc:
         raise ValueError(f"{source}:{exc.lineno}: bad placeholder syntax: {exc.message}") from exc
 
 
-def parse(text: str, source: str = "") -> list[Block]:
-    """Blocks of the markup. Raises ValueError on an unknown directive."""
+def _unknown_placeholder(text: str, message: str, source: str, values: dict) -> str:
+    """'file:line: unknown placeholder {{ company.nmae }}', found from Jinja's message."""
+    match = _MISSING.search(message)
+    name = (match.group(1) or match.group(2)) if match else ""
+    for number, line in enumerate(text.splitlines(), 1):
+        for expression in _PLACEHOLDER.findall(line):
+            if name and re.search(rf"\b{re.escape(name)}\b", expression):
+                return (f"{source}:{number}: unknown placeholder {{{{ {expression.strip()} }}}}"
+                        f" (known names: {', '.join(sorted(values))})")
+    return f"{source}: unknown placeholder: {message}"
+
+
+def parse(text: str, source: str = "", problems: list[str] | None = None) -> list[Block]:
+    """Blocks of the markup. An unknown directive raises ValueError, or with `problems` is
+    recorded there and skipped, so a check can go on to report everything else."""
     blocks: list[Block] = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -65,8 +82,12 @@ def parse(text: str, source: str = "") -> list[Block]:
         elif line.startswith("@"):
             name, _, argument = line[1:].partition(" ")
             if name not in DIRECTIVES:
-                raise ValueError(f"{source}:{number}: unknown directive @{name} "
-                                 f"(known: {', '.join('@' + d for d in DIRECTIVES)})")
+                message = (f"{source}:{number}: unknown directive @{name} "
+                           f"(known: {', '.join('@' + d for d in DIRECTIVES)})")
+                if problems is None:
+                    raise ValueError(message)
+                problems.append(message)
+                continue
             blocks.append(Block("directive", name, argument=argument.strip(), line=number))
         elif line.startswith("|"):
             cells = [c.strip() for c in line.strip("|").split("|")]

@@ -67,9 +67,16 @@ def chapter_number(title: str) -> int | None:
     return value + (CHINESE_NUMERALS.index(text) + 1 if text else 0)
 
 
-def _placeholder_values(workspace: Workspace) -> dict[str, Any]:
+def placeholder_values(workspace: Workspace) -> dict[str, Any]:
+    """What `{{ ... }}` may name: the configuration, and `states.KEY` — a ticket state's label
+    from the lifecycle, so the text names states as the system does."""
+    from generator.lifecycle import load_lifecycle
+
     config = workspace.config
-    return {key: config[key] for key in ("company", "centre", "tickets", "promises")}
+    values = {key: config[key] for key in ("company", "centre", "tickets", "promises")}
+    lifecycle = load_lifecycle(workspace)
+    values["states"] = {k: lifecycle.text(s.label) for k, s in lifecycle.states.items()}
+    return values
 
 
 def load(workspace: Workspace, problems: list[str] | None = None) -> Rulebook:
@@ -90,7 +97,7 @@ def load(workspace: Workspace, problems: list[str] | None = None) -> Rulebook:
     figures = load_yaml(figures_path) if figures_path else {}
     if figures_path:
         sources[FIGURES] = figures_path
-    values = _placeholder_values(workspace)
+    values = placeholder_values(workspace)
     files = ([outline["preface"]] if outline.get("preface") else []) + list(
         outline.get("chapters", []))
     if not outline.get("chapters"):
@@ -104,8 +111,13 @@ def load(workspace: Workspace, problems: list[str] | None = None) -> Rulebook:
                     f"does not exist")
             continue
         sources[f"rulebook/{name}"] = path
+        text = path.read_text(encoding="utf-8")
         try:
-            blocks = parse(fill(path.read_text(encoding="utf-8"), values, name), name)
+            text = fill(text, values, name)
+        except ValueError as exc:
+            problem(str(exc))  # and go on with the raw text, to check the rest of it
+        try:
+            blocks = parse(text, name, problems)
         except ValueError as exc:
             problem(str(exc))
             continue
@@ -115,10 +127,10 @@ def load(workspace: Workspace, problems: list[str] | None = None) -> Rulebook:
         chapters.append(Chapter(name, blocks[0].text, blocks[1:]))
 
     numbers = [n for n in (chapter_number(c.title) for c in chapters) if n is not None]
-    for expected, (previous, number) in enumerate(zip([0, *numbers], numbers, strict=False), 1):
+    for previous, number in zip([0, *numbers], numbers, strict=False):
         if number != previous + 1:
-            problem(f"chapter missing: expected chapter {expected} after chapter {previous}, "
-                    f"found {number}")
+            problem(f"chapter missing: chapter {previous + 1} should follow chapter {previous}, "
+                    f"but the next chapter is {number} (see {OUTLINE})")
             break
     return Rulebook(
         title=(outline.get("title") or {}).get("zh", "管理制度汇编"),

@@ -45,6 +45,9 @@ class Anchor(Flowable):
         super().__init__()
         self.outline_level, self.outline_text, self.outline_key = level, text, key
         self.in_toc = in_toc
+        # Go where the heading after it goes: a heading pushed to the next page must not
+        # leave its bookmark and TOC entry behind on this one.
+        self.keepWithNext = True
 
     def wrap(self, available_width, available_height):
         return 0, 0

@@ -3,6 +3,7 @@ text back out of generated DOCX and PDF files."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -15,10 +16,28 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from generator.cli import cli
+from generator.context import display
+from generator.fill import prepare
+from generator.forms import load_form
 from generator.workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def expected_values(workspace: Workspace, name: str, data: dict, ticket: str) -> list[str]:
+    """Every value as it must be printed (choices by their Chinese label, money with 2 decimals),
+    including those inherited from the ticket."""
+    form = load_form(workspace, name)
+    clean = prepare(workspace, form, data, ticket, ["docx"], dt.datetime.now())
+    values = []
+    for key, fld in form.fields.items():
+        if fld.columns:
+            for row in clean.get(key, []):
+                values += [display(fld.columns[c], v, "zh") for c, v in row.items()]
+        elif key in clean:
+            values.append(display(fld, clean[key], "zh"))
+    return [v for v in values if v]
 
 
 def sample_forms() -> list[str]:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
 
-from generator.context import display
-from generator.fill import prepare
 from generator.forms import list_forms, load_form
 from generator.workspace import Workspace
-from tests.conftest import docx_text, pdf_text, pdftotext, sample_forms, squash
+from tests.conftest import docx_text, expected_values, pdf_text, pdftotext, sample_forms, squash
 
 FORMS = sample_forms()
 
@@ -19,21 +16,6 @@ FORMS = sample_forms()
 def test_the_record_forms_are_bundled(workspace: Workspace):
     records = {"complaint", "feedback", "followup", "repair-register", "daily-inspection"}
     assert records <= set(FORMS) <= set(list_forms(workspace))
-
-
-def expected_values(workspace: Workspace, name: str, data: dict, ticket: str) -> list[str]:
-    """Every value as it must be printed (choices by their Chinese label, money with 2 decimals),
-    including those inherited from the ticket."""
-    form = load_form(workspace, name)
-    clean = prepare(workspace, form, data, ticket, ["docx"], dt.datetime.now())
-    values = []
-    for key, fld in form.fields.items():
-        if fld.columns:
-            for row in clean.get(key, []):
-                values += [display(fld.columns[c], v, "zh") for c, v in row.items()]
-        elif key in clean:
-            values.append(display(fld, clean[key], "zh"))
-    return [v for v in values if v]
 
 
 @pytest.fixture

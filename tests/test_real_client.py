@@ -4,7 +4,6 @@ pages."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 from pathlib import Path
@@ -14,12 +13,18 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from generator.cli import cli
-from generator.context import display
 from generator.demo import _retarget
-from generator.fill import prepare
 from generator.forms import load_form
 from generator.workspace import Workspace
-from tests.conftest import body_text, need_tool, pdf_text, pdftotext, sample_forms, squash
+from tests.conftest import (
+    body_text,
+    expected_values,
+    need_tool,
+    pdf_text,
+    pdftotext,
+    sample_forms,
+    squash,
+)
 
 FORMS = sample_forms()
 A4 = (595.28, 841.89)  # points
@@ -69,21 +74,6 @@ def header_labels(workspace: Workspace) -> list[str]:
     form = load_form(workspace, "repair-register")
     labels = [col.label("zh") for col in form.fields[table_key(workspace)].columns.values()]
     return labels[1:4]
-
-
-def expected_values(workspace: Workspace, name: str, ticket: str) -> list[str]:
-    """Every value of the form's demo data as it must be printed."""
-    form = load_form(workspace, name)
-    data = _retarget(form.sample, ticket)
-    clean = prepare(workspace, form, data, ticket, ["docx"], dt.datetime.now())
-    values = []
-    for key, fld in form.fields.items():
-        if fld.columns:
-            for row in clean.get(key, []):
-                values += [display(fld.columns[c], v, "zh") for c, v in row.items()]
-        elif key in clean:
-            values.append(display(fld, clean[key], "zh"))
-    return [v for v in values if v]
 
 
 def is_landscape(workspace: Workspace, name: str) -> bool:
@@ -190,7 +180,9 @@ def test_converted_docx_has_every_value(converted, name):
     # narrow column ("2026-11-" / "29") comes back as "2026-1129"; pypdf keeps the hyphen.
     kept = squash(pdf_text(pdf))
     body = body_text(pdftotext(pdf))
-    values = expected_values(workspace, name, report["ticket"])
+    values = expected_values(workspace, name,
+                             _retarget(load_form(workspace, name).sample, report["ticket"]),
+                             report["ticket"])
     assert values
     missing = [v for v in values
                if squash(v) not in text and squash(v) not in kept and squash(v) not in body]
