@@ -32,8 +32,21 @@ class _Environment(SandboxedEnvironment):
 _ENVIRONMENT = _Environment(undefined=StrictUndefined, autoescape=True)
 
 
+class _Template(DocxTemplate):
+    """docxtpl cleans each XML part with some forty regular expressions before every render;
+    the result depends on the part's XML alone (patch_xml reads no state), so keep it."""
+
+    def patch_xml(self, src_xml: str) -> str:
+        return _patched(src_xml)
+
+
+@functools.lru_cache(maxsize=256)
+def _patched(src_xml: str) -> str:
+    return DocxTemplate.patch_xml(_Template.__new__(_Template), src_xml)
+
+
 def render_docx(template: Path, ctx: dict[str, Any]) -> bytes:
-    document = DocxTemplate(str(template))
+    document = _Template(str(template))
     try:
         document.render(ctx, jinja_env=_ENVIRONMENT, autoescape=True)
     except TemplateError as exc:
