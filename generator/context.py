@@ -11,7 +11,7 @@ from typing import Any
 
 from generator.compute import evaluate
 from generator.errors import ConfigError
-from generator.forms import Field, Form
+from generator.forms import Field, Form, localised
 
 # Words every document carries, whatever its form.
 COMMON_LABELS = {
@@ -96,14 +96,6 @@ def display(fld: Field | None, value: Any, language: str) -> str:
     return str(value)
 
 
-def _text(spec: dict[str, str] | str | None, language: str) -> str:
-    if spec is None:
-        return ""
-    if isinstance(spec, str):
-        return spec
-    return spec.get(language) or spec.get("zh", "")
-
-
 BLANK_LINE = "________"
 
 
@@ -169,9 +161,10 @@ def build_context(
     }
     sections, signatures, clauses = [], [], []
     for item in form.layout:
-        sections.append(_text(item.get("section"), language))
+        sections.append(localised(item.get("section"), language))
         signatures.append([
-            {"label": _text(sig["label"], language), "name": values.get(sig.get("field", ""), "")}
+            {"label": localised(sig["label"], language),
+             "name": values.get(sig.get("field", ""), "")}
             for sig in item.get("signatures", [])
         ])
         if "clauses" in item:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.errors import ConfigError
+from generator.forms import localised
 from generator.lifecycle import Lifecycle
 
 
@@ -63,7 +64,7 @@ def _steps(spec: list[dict[str, Any]]) -> Graph:
 
 
 def lifecycle_graph(lifecycle: Lifecycle, language: str = "zh") -> Graph:
-    text = lifecycle.text
+    text = localised
     main = [k for k in lifecycle.main_path]
     others = [k for k in lifecycle.states if k not in main]
     nodes = [Node(k, text(lifecycle.states[k].label, language),

@@ -30,6 +30,15 @@ FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def localised(text: dict[str, str] | str | None, language: str = "zh", default: str = "") -> str:
+    """One language's text of a {zh:, en:} mapping, falling back to Chinese (the documents'
+    own language), then to `default`. A plain string is the same in every language."""
+    if isinstance(text, str):
+        return text
+    text = text or {}
+    return text.get(language) or text.get("zh") or default
+
+
 def load_yaml(path: Path) -> Any:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -44,7 +53,6 @@ class Field:
 
     key: str
     rules: dict[str, Any]
-    parent: Field | None = None
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -67,18 +75,13 @@ class Field:
     def columns(self) -> dict[str, Field]:
         """For a list of rows: the fields of one row."""
         row = self.rules.get("schema", {}).get("schema", {})
-        return {key: Field(key, rules, parent=self) for key, rules in row.items()}
+        return {key: Field(key, rules) for key, rules in row.items()}
 
     def label(self, language: str = "zh") -> str:
-        labels = self.meta.get("label", {})
-        return labels.get(language) or labels.get("zh") or self.key
-
-    def path(self) -> str:
-        return f"{self.parent.key}[].{self.key}" if self.parent else self.key
+        return localised(self.meta.get("label"), language, self.key)
 
     def choice_label(self, code: Any, language: str = "zh") -> str:
-        labels = self.choices.get(code, {})
-        return labels.get(language) or labels.get("zh") or str(code)
+        return localised(self.choices.get(code), language, str(code))
 
 
 @dataclass
@@ -137,24 +140,21 @@ class Form:
         return self.definition.get("computed", {})
 
     def title(self, language: str = "zh") -> str:
-        titles = self.definition["title"]
-        return titles.get(language) or titles["zh"]
+        return localised(self.definition["title"], language, self.name)
 
     @property
     def fields(self) -> dict[str, Field]:
         return {key: Field(key, rules) for key, rules in self.schema.items()}
 
     def label_map(self, language: str) -> dict[str, Any]:
-        """Labels for templates: `L.key`, and `L.rows.column` for the columns of a row table."""
+        """Labels for templates: `L.key`, and `L.KEY_columns.column` for a row table's columns."""
         labels: dict[str, Any] = {}
         for key, fld in self.fields.items():
             labels[key] = fld.label(language)
             for col_key, col in fld.columns.items():
                 labels.setdefault(f"{key}_columns", {})[col_key] = col.label(language)
         for key, spec in self.computed.items():
-            labels[key] = (spec.get("label") or {}).get(language) or spec.get("label", {}).get(
-                "zh", key
-            )
+            labels[key] = localised(spec.get("label"), language, key)
         return labels
 
 

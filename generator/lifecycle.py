@@ -32,9 +32,6 @@ class Lifecycle:
     main_path: list[str]
     states: dict[str, State]
 
-    def text(self, spec: dict[str, str], language: str = "zh") -> str:
-        return spec.get(language) or spec.get("zh", "")
-
 
 def load_lifecycle(workspace: Workspace) -> Lifecycle:
     path = workspace.find("forms", LIFECYCLE_FILE)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import ConfigError, UsageError
-from generator.forms import list_forms, load_form, load_yaml
+from generator.forms import list_forms, load_form, load_yaml, localised
 from generator.markup import Block, fill, parse
 from generator.workspace import Workspace
 
@@ -75,7 +75,7 @@ def placeholder_values(workspace: Workspace) -> dict[str, Any]:
     config = workspace.config
     values = {key: config[key] for key in ("company", "centre", "tickets", "promises")}
     lifecycle = load_lifecycle(workspace)
-    values["states"] = {k: lifecycle.text(s.label) for k, s in lifecycle.states.items()}
+    values["states"] = {k: localised(s.label) for k, s in lifecycle.states.items()}
     return values
 
 

@@ -29,7 +29,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from generator.context import build_context
 from generator.figures import drawing, load_figure
 from generator.fonts import CJKFont
-from generator.forms import load_form
+from generator.forms import load_form, localised
 from generator.lifecycle import load_lifecycle
 from generator.render_pdf import MARGIN, flowables, page_size
 from generator.rulebook import Edition, Rulebook
@@ -167,11 +167,11 @@ def lifecycle_rows(workspace: Workspace) -> list[list[str]]:
     for state in lifecycle.states.values():
         moves = []
         for move in state.next:
-            label = lifecycle.text(lifecycle.states[move.to].label)
-            why = lifecycle.text(move.when)
+            label = localised(lifecycle.states[move.to].label)
+            why = localised(move.when)
             moves.append(f"{label}（{why}）" if why else label)
-        rows.append([lifecycle.text(state.label), lifecycle.text(state.meaning),
-                     lifecycle.text(state.role), "；".join(moves) or "流程结束"])
+        rows.append([localised(state.label), localised(state.meaning),
+                     localised(state.role), "；".join(moves) or "流程结束"])
     return rows
 
 
