@@ -59,6 +59,21 @@ def need_tool(name: str, package: str) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cjk_font() -> None:
+    """Nearly every test makes a PDF, which needs a TrueType CJK font on the machine."""
+    from generator.errors import MissingDependency
+    from generator.fonts import find_cjk_font
+    from generator.workspace import DEFAULT_CONFIG
+
+    try:
+        find_cjk_font(DEFAULT_CONFIG)
+    except MissingDependency as exc:
+        if IN_CI:
+            pytest.fail(str(exc))
+        pytest.skip(f"{exc} (scripts/test installs it when run as root)")
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     """An empty workspace directory: bundled forms, default configuration."""
