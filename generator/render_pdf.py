@@ -109,30 +109,36 @@ def numbered_canvas(header: str, header_right: str, footer_left: str, words: dic
     return NumberedCanvas
 
 
-def _grid(form: Form, item: dict, ctx: dict, st: Styles) -> Table:
+def _grid(item: dict, ctx: dict, st: Styles) -> list[Table]:
+    """Label/value rows: two pairs a row, or one pair across the width. Each run of rows of
+    one kind is its own table (they join seamlessly), because reportlab cannot split a
+    spanned cell across pages: a long one-pair row needs a plain two-column table."""
     label_w = 3.0 * cm
-    value_w = st.width / 2 - label_w
-    rows, spans = [], []
-    for number, keys in enumerate(item["grid"]):
-        cells = []
-        for key in keys:
-            cells += [para(ctx["L"][key], st.label), para(ctx["f"][key], st.body)]
-        if len(keys) == 1:
-            cells += ["", ""]
-            spans.append(("SPAN", (1, number), (3, number)))
-        rows.append(cells)
-    heights = [GRID_ROW_BLANK] * len(rows) if ctx["blank"] else None
-    table = Table(rows, colWidths=[label_w, value_w, label_w, value_w], rowHeights=heights,
-                  splitInRow=1)
-    table.setStyle(_style(st, [
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-        ("BACKGROUND", (0, 0), (0, -1), LABEL_SHADE),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        *[("BACKGROUND", (2, r), (2, r), LABEL_SHADE)
-          for r, keys in enumerate(item["grid"]) if len(keys) == 2],
-        *spans,
-    ]))
-    return table
+    runs: list[list[list[str]]] = []
+    for keys in item["grid"]:
+        if runs and len(runs[-1][0]) == len(keys):
+            runs[-1].append(keys)
+        else:
+            runs.append([keys])
+    tables = []
+    for run in runs:
+        pairs = len(run[0])
+        value_w = st.width / pairs - label_w
+        rows = [[cell for key in keys for cell in (para(ctx["L"][key], st.label),
+                                                     para(ctx["f"][key], st.body))]
+                for keys in run]
+        heights = [GRID_ROW_BLANK] * len(rows) if ctx["blank"] else None
+        table = Table(rows, colWidths=[label_w, value_w] * pairs, rowHeights=heights,
+                      splitInRow=1)
+        table.setStyle(_style(st, [
+            ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+            # A one-pair row may be long text running over pages: its label stays at the top,
+            # with the start of the text, rather than midway on a later page.
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE" if pairs == 2 else "TOP"),
+            *[("BACKGROUND", (2 * p, 0), (2 * p, -1), LABEL_SHADE) for p in range(pairs)],
+        ]))
+        tables.append(table)
+    return tables
 
 
 def _text(item: dict, ctx: dict, st: Styles) -> Table:
@@ -215,7 +221,7 @@ def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float) -> l
         if ctx["sections"][number]:
             story.append(para(ctx["sections"][number], st.section))
         if "grid" in item:
-            story.append(_grid(form, item, ctx, st))
+            story += _grid(item, ctx, st)
         elif "text" in item:
             story.append(_text(item, ctx, st))
         elif "table" in item:
