@@ -205,6 +205,9 @@ def _reason(error: cerberus_errors.ValidationError, fields: dict[str, Field]) ->
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         return f"unknown field (not in the form's schema{hint})"
     if error.code == cerberus_errors.BAD_TYPE.code:
+        if isinstance(error.value, bool):  # YAML 1.1 reads yes/no/on/off as booleans
+            return (f"must be of {error.constraint} type; got {error.value!r} — YAML reads "
+                    f"yes, no, on and off as true/false, so put the text in quotes")
         return f"must be of {error.constraint} type; got {error.value!r}"
     message = cerberus_errors.BasicErrorHandler.messages.get(error.code, "invalid")
     return message.format(*error.info, constraint=error.constraint, field=error.field,

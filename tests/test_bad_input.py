@@ -187,3 +187,13 @@ def test_text_longer_than_a_page_runs_on_and_comes_back_whole(run, home):
     for text in (body_text(pdf_text(paths["pdf"])), body_text(docx_text(paths["docx"]))):
         for key, value in long.items():
             assert squash(value) in text, f"{key} is not whole"
+
+
+def test_yaml_yes_no_in_a_text_field_says_to_quote_it(run):
+    text = "\n".join(f"{k}: {v}" for k, v in sample().items() if k != "remarks"
+                     and "\n" not in str(v))
+    result = run("fill", "complaint", "--data", "-", input=text + "\nremarks: no\n"
+                 + "description: 漏水\n")
+    assert result.exit_code == 2
+    assert ("备注 (remarks): must be of string type; got False — YAML reads yes, no, on and off "
+            "as true/false, so put the text in quotes") in result.output
