@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.context import build_context
-from generator.errors import AftersalesError, UnknownTicket, UsageError
+from generator.errors import AftersalesError, UnknownTicket, UsageError, ValidationFailed
 from generator.fonts import find_cjk_font
 from generator.forms import Form, load_form
 from generator.index import DocumentRow, Transaction
@@ -129,6 +129,8 @@ def prefill(
     now: dt.datetime,
 ) -> dict[str, Any]:
     """The input with defaults and the ticket's inherited values added (what prompts skip)."""
+    if not isinstance(data, dict):
+        raise ValidationFailed(form.name, ["the input must be a mapping of field: value"])
     data = canonical_keys(form, data)
     return inherit(form, apply_defaults(form, data, now), resolve_ticket(workspace, form, ticket))
 

@@ -291,8 +291,6 @@ def validate(
     form: Form, data: dict[str, Any], can_draw: Callable[[str], bool] | None = None
 ) -> dict[str, Any]:
     """The whole gate: normalise, validate, vet. Raises ValidationFailed listing every problem."""
-    if not isinstance(data, dict):
-        raise ValidationFailed(form.name, ["the input must be a mapping of field: value"])
     normalised, problems = normalise(form, data)
     # One message per field: a value that failed to parse is not also reported as mistyped.
     for more in (check(form, normalised), vet_characters(form, normalised, can_draw)):
