@@ -9,15 +9,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fill import bare_reportlab_page  # noqa: E402 (bench/fill.py beside this file)
+from fill import bare_reportlab_page, median_ms  # noqa: E402 (bench/fill.py beside this)
 from pypdf import PdfReader  # noqa: E402
 
 from generator.fonts import find_cjk_font  # noqa: E402
@@ -25,15 +23,6 @@ from generator.rulebook import edition, load  # noqa: E402
 from generator.rulebook_docx import render_rulebook_docx  # noqa: E402
 from generator.rulebook_pdf import render_rulebook_pdf  # noqa: E402
 from generator.workspace import Workspace  # noqa: E402
-
-
-def median_s(action, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -55,14 +44,14 @@ def main() -> None:
             return render_rulebook_docx(workspace, book, edition(workspace, book, "1", effective))
 
         pages = len(PdfReader(io.BytesIO(pdf())).pages)  # warm-up, and the size for scale
-        page = median_s(lambda: bare_reportlab_page(font.name), 50)
-        pdf_s = median_s(pdf, args.runs)
-        docx_s = median_s(docx, args.runs)
+        page = median_ms(lambda: bare_reportlab_page(font.name), 50)
+        pdf_ms = median_ms(pdf, args.runs)
+        docx_ms = median_ms(docx, args.runs)
     print(f"runs: {args.runs}")
-    print(f"bare reportlab page          {page * 1000:8.1f} ms")
-    print(f"rulebook PDF (~{pages} pages)   {pdf_s * 1000:8.1f} ms   (aim <= 2000 ms; "
-          f"{pdf_s / page:.0f}x one bare page)")
-    print(f"rulebook DOCX                {docx_s * 1000:8.1f} ms")
+    print(f"bare reportlab page          {page:8.1f} ms")
+    print(f"rulebook PDF ({pages} pages)    {pdf_ms:8.1f} ms   (aim <= 2000 ms; "
+          f"{pdf_ms / page:.0f}x one bare page)")
+    print(f"rulebook DOCX                {docx_ms:8.1f} ms")
 
 
 if __name__ == "__main__":
