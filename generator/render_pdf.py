@@ -7,6 +7,7 @@ The CJK font is embedded as a subset; tables split across pages and repeat their
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -61,9 +62,14 @@ def _style(st: Styles, commands: list) -> TableStyle:
     return TableStyle([("FONTNAME", (0, 0), (-1, -1), st.body.fontName), *commands])
 
 
+_SPACES = re.compile(r"  +")
+
+
 def para(text: str, style: ParagraphStyle) -> Paragraph:
-    """A paragraph holding `text` literally: markup characters escaped, line breaks kept."""
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+    """A paragraph holding `text` literally: markup characters escaped, line breaks kept, and
+    runs of spaces kept too (a Paragraph would fold them into one)."""
+    text = _SPACES.sub(lambda m: " " + "&nbsp;" * (len(m.group()) - 1), escape(text))
+    return Paragraph(text.replace("\n", "<br/>"), style)
 
 
 def numbered_canvas(header: str, header_right: str, footer_left: str, words: dict[str, str],

@@ -4,6 +4,7 @@ printable values come out exactly as given; unprintable ones are refused by name
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import docx
@@ -118,6 +119,7 @@ AWKWARD = {
         "第一行 <b>not bold</b> & a > b\n第二行 {{ 7*7 }} {% raw %}\n\n第四行 ①②③ ￥12 — …"
     ),
     "remarks": "长" * 1000,
+    "result": "先打电话   再上门",
 }
 
 
@@ -139,6 +141,8 @@ def test_awkward_values_come_out_exactly(run, home):
         flat = squash(text)
         for key, value in AWKWARD.items():
             assert squash(value) in flat, f"PDF lacks {key}"
+    # runs of spaces are printed as typed, not folded into one
+    assert re.search(r"先打电话\s{3}再上门", pdf_text(paths["pdf"]))
 
 
 @pytest.mark.parametrize(
