@@ -22,6 +22,7 @@ from typing import Any
 
 from generator.errors import ConfigError, UsageError
 from generator.forms import list_forms, load_form, load_yaml, localised
+from generator.lifecycle import LIFECYCLE_FILE, Lifecycle, load_lifecycle
 from generator.markup import Block, fill, parse
 from generator.workspace import Workspace
 
@@ -44,6 +45,9 @@ class Rulebook:
     chapters: list[Chapter]  # the preface first
     revisions: list[dict[str, str]]
     figures: dict[str, Any]
+    lifecycle: Lifecycle
+    # Every file the build reads — chapters, charts, lifecycle and the forms it prints — so
+    # the index can say which sources made a version.
     sources: dict[str, Path] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
@@ -67,14 +71,13 @@ def chapter_number(title: str) -> int | None:
     return value + (CHINESE_NUMERALS.index(text) + 1 if text else 0)
 
 
-def placeholder_values(workspace: Workspace) -> dict[str, Any]:
+def placeholder_values(workspace: Workspace, lifecycle: Lifecycle | None = None
+                       ) -> dict[str, Any]:
     """What `{{ ... }}` may name: the configuration, and `states.KEY` — a ticket state's label
     from the lifecycle, so the text names states as the system does."""
-    from generator.lifecycle import load_lifecycle
-
     config = workspace.config
     values = {key: config[key] for key in ("company", "centre", "tickets", "promises")}
-    lifecycle = load_lifecycle(workspace)
+    lifecycle = lifecycle or load_lifecycle(workspace)
     values["states"] = {k: localised(s.label) for k, s in lifecycle.states.items()}
     return values
 
@@ -97,7 +100,9 @@ def load(workspace: Workspace, problems: list[str] | None = None) -> Rulebook:
     figures = load_yaml(figures_path) if figures_path else {}
     if figures_path:
         sources[FIGURES] = figures_path
-    values = placeholder_values(workspace)
+    lifecycle = load_lifecycle(workspace)
+    sources[f"forms/{LIFECYCLE_FILE}"] = workspace.find("forms", LIFECYCLE_FILE)
+    values = placeholder_values(workspace, lifecycle)
     files = ([outline["preface"]] if outline.get("preface") else []) + list(
         outline.get("chapters", []))
     if not outline.get("chapters"):
@@ -137,21 +142,25 @@ def load(workspace: Workspace, problems: list[str] | None = None) -> Rulebook:
         chapters=chapters,
         revisions=list(outline.get("revisions", [])),
         figures=figures or {},
+        lifecycle=lifecycle,
         sources=sources,
     )
 
 
 def check(workspace: Workspace) -> list[str]:
     """Everything wrong with the rulebook's sources; an empty list when it can be built."""
+    return inspect(workspace)[1]
+
+
+def inspect(workspace: Workspace) -> tuple[Rulebook | None, list[str]]:
+    """The rulebook read whole, with every problem in its sources (none: it can be built)."""
     from generator.figures import load_figure
-    from generator.lifecycle import load_lifecycle
 
     problems: list[str] = []
     try:
         rulebook = load(workspace, problems)
-        lifecycle = load_lifecycle(workspace)
     except ConfigError as exc:
-        return [*problems, str(exc)]
+        return None, [*problems, str(exc)]
     known_forms = set(list_forms(workspace))
     for chapter in rulebook.chapters:
         for block in chapter.blocks:
@@ -165,16 +174,21 @@ def check(workspace: Workspace) -> list[str]:
                     continue
                 try:
                     form = load_form(workspace, block.argument)
-                    if workspace.find("templates", form.template_name) is None:
-                        problems.append(f"{where}: form {block.argument} has no DOCX template")
                 except ConfigError as exc:
                     problems.append(f"{where}: {exc}")
+                    continue
+                template = workspace.find("templates", form.template_name)
+                if template is None:
+                    problems.append(f"{where}: form {block.argument} has no DOCX template")
+                rulebook.sources.update({f"{form.name}:{k}": v for k, v in form.sources.items()})
+                if template:
+                    rulebook.sources[f"{form.name}:template"] = template
             elif block.text == "figure":
                 try:
-                    load_figure(block.argument, rulebook.figures, lifecycle)
+                    load_figure(block.argument, rulebook.figures, rulebook.lifecycle)
                 except ConfigError as exc:
                     problems.append(f"{where}: {exc}")
-    return problems
+    return rulebook, problems
 
 
 @dataclass
@@ -208,7 +222,7 @@ def build(workspace: Workspace, version: str, effective: dt.date,
     if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.\-]*", version):
         raise UsageError(f"--version: use letters, digits, dots and hyphens (like 2.1); "
                          f"got {version!r}")
-    problems = check(workspace)
+    rulebook, problems = inspect(workspace)
     if problems:
         raise ConfigError("the rulebook's sources have problems; nothing was built:\n"
                           + "\n".join(f"  - {p}" for p in problems))
@@ -217,7 +231,6 @@ def build(workspace: Workspace, version: str, effective: dt.date,
                          f"list --form rulebook`); a controlled version is never rebuilt — "
                          f"give a new --version")
     chosen = parse_formats(formats, workspace)
-    rulebook = load(workspace)
     info = edition(workspace, rulebook, version, effective)
     contents = {}
     if "pdf" in chosen:
@@ -238,7 +251,6 @@ def build(workspace: Workspace, version: str, effective: dt.date,
     with recording(workspace) as recorder:
         for fmt in chosen:
             final = workspace.output_dir / FORM_NAME / f"rulebook-v{version}.{fmt}"
-            final.parent.mkdir(parents=True, exist_ok=True)
             result.documents.append(recorder.write(
                 final, contents[fmt], ticket=None, form=FORM_NAME, record_no=version, fmt=fmt,
                 data=data, source=source, stamp=stamp))

@@ -19,7 +19,6 @@ from generator.context import build_context
 from generator.docx_template import _east_asian_font, _field, _shade
 from generator.figures import Graph, TreeNode, graph_rows, load_figure, tree_lines
 from generator.forms import load_form
-from generator.lifecycle import load_lifecycle
 from generator.render_docx import render_docx
 from generator.rulebook import Edition, Rulebook
 from generator.rulebook_pdf import approval_rows, lifecycle_rows
@@ -205,7 +204,7 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
     properties.revision = 1
 
     _front_matter(document, rulebook, edition)
-    lifecycle = load_lifecycle(workspace)
+    lifecycle = rulebook.lifecycle
     for chapter in rulebook.chapters:
         heading = document.add_heading(chapter.title, level=1)
         heading.paragraph_format.page_break_before = True
@@ -224,7 +223,7 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
             elif block.text == "approval":
                 _table(document, approval_rows(), [1, 2, 2, 2])
             elif block.text == "lifecycle":
-                _table(document, lifecycle_rows(workspace), [1.2, 3, 1.3, 3])
+                _table(document, lifecycle_rows(lifecycle), [1.2, 3, 1.3, 3])
             elif block.text == "figure":
                 _figure(document, load_figure(block.argument, rulebook.figures, lifecycle))
             elif block.text == "form":

@@ -30,7 +30,7 @@ from generator.context import build_context
 from generator.figures import drawing, load_figure
 from generator.fonts import CJKFont
 from generator.forms import load_form, localised
-from generator.lifecycle import load_lifecycle
+from generator.lifecycle import Lifecycle
 from generator.render_pdf import MARGIN, flowables, page_size
 from generator.rulebook import Edition, Rulebook
 from generator.workspace import Workspace
@@ -161,8 +161,7 @@ def approval_rows() -> list[list[str]]:
             ["日期", "____年__月__日", "____年__月__日", "____年__月__日"]]
 
 
-def lifecycle_rows(workspace: Workspace) -> list[list[str]]:
-    lifecycle = load_lifecycle(workspace)
+def lifecycle_rows(lifecycle: Lifecycle) -> list[list[str]]:
     rows = [["状态", "含义", "办理岗位", "下一步"]]
     for state in lifecycle.states.values():
         moves = []
@@ -212,7 +211,7 @@ def _front_matter(edition: Edition, st: Styles, width: float, font: str) -> list
     return story
 
 
-def _form_pages(workspace: Workspace, name: str, font: CJKFont, key: str) -> list:
+def _form_pages(workspace: Workspace, name: str, font: CJKFont, st: Styles, key: str) -> list:
     form = load_form(workspace, name)
     ctx = build_context(form, {}, config=workspace.config, blank=True)
     wide = form.definition.get("orientation") == "landscape"
@@ -221,7 +220,7 @@ def _form_pages(workspace: Workspace, name: str, font: CJKFont, key: str) -> lis
         NextPageTemplate("landscape" if wide else "portrait"),
         PageBreak(),
         Anchor(1, f"附表：{form.title('zh')}", key),
-        _p(f"附表：{form.title('zh')}", Styles(font.name).h2),
+        _p(f"附表：{form.title('zh')}", st.h2),
         *flowables(form, ctx, font, width),
         NextPageTemplate("portrait"),
     ]
@@ -231,7 +230,7 @@ def render_rulebook_pdf(workspace: Workspace, rulebook: Rulebook, edition: Editi
                         font: CJKFont) -> bytes:
     st = Styles(font.name)
     width = A4[0] - 2 * MARGIN
-    lifecycle = load_lifecycle(workspace)
+    lifecycle = rulebook.lifecycle
     story = _front_matter(edition, st, width, font.name)
     for number, chapter in enumerate(rulebook.chapters):
         story += [PageBreak(), Anchor(0, chapter.title, f"ch{number}"),
@@ -257,7 +256,7 @@ def render_rulebook_pdf(workspace: Workspace, rulebook: Rulebook, edition: Editi
                 story += [Spacer(1, 6), _table(approval_rows(), st, width, font.name,
                                                [1, 2, 2, 2])]
             elif block.text == "lifecycle":
-                story.append(_table(lifecycle_rows(workspace), st, width, font.name,
+                story.append(_table(lifecycle_rows(lifecycle), st, width, font.name,
                                     [1.2, 3, 1.3, 3]))
             elif block.text == "figure":
                 figure = load_figure(block.argument, rulebook.figures, lifecycle)
@@ -265,7 +264,7 @@ def render_rulebook_pdf(workspace: Workspace, rulebook: Rulebook, edition: Editi
                     Spacer(1, 6), drawing(figure, font.name, width),
                     _p(f"图：{figure.title}", st.caption)]))
             elif block.text == "form":
-                story += _form_pages(workspace, block.argument, font, key)
+                story += _form_pages(workspace, block.argument, font, st, key)
                 after_form = True
     buffer = io.BytesIO()
     document = RulebookDocument(buffer, edition, font.name)
