@@ -24,7 +24,7 @@ MARGIN_CM = 1.8
 LABEL_SHADE = "EDEDED"
 
 
-def _east_asian_font(style, name: str) -> None:
+def east_asian_font(style, name: str) -> None:
     rpr = style.element.get_or_add_rPr()
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
@@ -33,7 +33,7 @@ def _east_asian_font(style, name: str) -> None:
     fonts.set(qn("w:eastAsia"), name)
 
 
-def _shade(cell, fill: str) -> None:
+def shade(cell, fill: str) -> None:
     shading = OxmlElement("w:shd")
     shading.set(qn("w:val"), "clear")
     shading.set(qn("w:color"), "auto")
@@ -47,7 +47,7 @@ def _repeat_header(row) -> None:
     row._tr.get_or_add_trPr().append(marker)
 
 
-def _field(paragraph, instruction: str) -> None:
+def field_code(paragraph, instruction: str) -> None:
     """A Word field such as PAGE or NUMPAGES, updated by Word and LibreOffice when shown."""
     run = paragraph.add_run()
     begin, end = OxmlElement("w:fldChar"), OxmlElement("w:fldChar")
@@ -61,7 +61,8 @@ def _field(paragraph, instruction: str) -> None:
     run._r.append(end)
 
 
-def _table(document, rows: int, widths_cm: list[float], borders: bool = True):
+def sized_table(document, rows: int, widths_cm: list[float], borders: bool = True):
+    """A table with its column widths set where both Word and LibreOffice read them."""
     table = document.add_table(rows=rows, cols=len(widths_cm))
     if borders:
         table.style = document.styles["Table Grid"]
@@ -77,13 +78,13 @@ def _table(document, rows: int, widths_cm: list[float], borders: bool = True):
     return table
 
 
-def _set(cell, text: str, shade: bool = False, size: float | None = None) -> None:
+def _set(cell, text: str, label: bool = False, size: float | None = None) -> None:
     paragraph = cell.paragraphs[0]
     run = paragraph.add_run(text)
     if size:
         run.font.size = Pt(size)
-    if shade:
-        _shade(cell, LABEL_SHADE)
+    if label:  # label cells are shaded
+        shade(cell, LABEL_SHADE)
 
 
 def build_template(form: Form) -> bytes:
@@ -101,7 +102,7 @@ def build_template(form: Form) -> bytes:
 
     normal = document.styles["Normal"]
     normal.font.size = Pt(10.5)
-    _east_asian_font(normal, "SimSun")
+    east_asian_font(normal, "SimSun")
 
     header = section.header.paragraphs[0]
     header.text = ("{{ company.name }} · {{ centre.name }}　　"
@@ -115,9 +116,9 @@ def build_template(form: Form) -> bytes:
     footer = section.footer.paragraphs[0]  # page x of y, above the contact line
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     footer.add_run("{{ M.page_before }}")
-    _field(footer, "PAGE")
+    field_code(footer, "PAGE")
     footer.add_run("{{ M.page_middle }}")
-    _field(footer, "NUMPAGES")
+    field_code(footer, "NUMPAGES")
     footer.add_run("{{ M.page_after }}")
 
     title = document.add_paragraph()
@@ -181,20 +182,20 @@ def _slim(document) -> None:
 
 def _grid(document, item: dict, content: float) -> None:
     label, value = 3.0, content / 2 - 3.0
-    table = _table(document, len(item["grid"]), [label, value, label, value])
+    table = sized_table(document, len(item["grid"]), [label, value, label, value])
     for row, keys in zip(table.rows, item["grid"], strict=True):
         cells = row.cells
         if len(keys) == 1:
             cells[1].merge(cells[3])
         for position, key in enumerate(keys):
-            _set(cells[2 * position], f"{{{{ L.{key} }}}}", shade=True)
+            _set(cells[2 * position], f"{{{{ L.{key} }}}}", label=True)
             _set(cells[2 * position + 1], f"{{{{ f.{key} }}}}")
 
 
 def _text(document, item: dict, content: float) -> None:
     key = item["text"]
-    table = _table(document, 2, [content])
-    _set(table.rows[0].cells[0], f"{{{{ L.{key} }}}}", shade=True)
+    table = sized_table(document, 2, [content])
+    _set(table.rows[0].cells[0], f"{{{{ L.{key} }}}}", label=True)
     _set(table.rows[1].cells[0], f"{{{{ f.{key} }}}}")
     table.rows[1].height = Cm(2.0)
 
@@ -205,13 +206,13 @@ def _rows(document, form: Form, item: dict, content: float) -> None:
     weights = item.get("widths") or [1] * len(columns)
     widths = [content * w / sum(weights) for w in weights]
     totals = item.get("totals") or {}
-    table = _table(document, 4 + 3 * bool(totals), widths)
+    table = sized_table(document, 4 + 3 * bool(totals), widths)
     header, loop_start, body, loop_end = table.rows[:4]
     body.height = Cm(0.8)  # at least: room to write by hand on a blank form
     body.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
     _repeat_header(header)
     for cell, column in zip(header.cells, columns, strict=True):
-        _set(cell, f"{{{{ L.{key}_columns.{column} }}}}", shade=True,
+        _set(cell, f"{{{{ L.{key}_columns.{column} }}}}", label=True,
              size=item.get("font_size", 9))
     # docxtpl's row loop: the rows holding {%tr %} tags disappear, the body row repeats.
     size = item.get("font_size", 9)
@@ -243,7 +244,7 @@ def _clauses(document, number: int) -> None:
 
 
 def _signatures(document, number: int, count: int, content: float) -> None:
-    table = _table(document, count, [content * 0.55, content * 0.45], borders=False)
+    table = sized_table(document, count, [content * 0.55, content * 0.45], borders=False)
     for index, row in enumerate(table.rows):
         sig = f"signatures[{number}][{index}]"
         _set(row.cells[0], f"{{{{ {sig}.label }}}}（{{{{ M.sign }}}}）：{{{{ {sig}.name }}}}")

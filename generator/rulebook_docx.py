@@ -16,7 +16,14 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from generator.context import build_context
-from generator.docx_template import _east_asian_font, _field, _shade
+from generator.docx_template import (
+    A4_CM,
+    MARGIN_CM,
+    east_asian_font,
+    field_code,
+    shade,
+    sized_table,
+)
 from generator.figures import Graph, TreeNode, graph_rows, load_figure, tree_lines
 from generator.forms import load_form
 from generator.render_docx import render_docx
@@ -24,18 +31,18 @@ from generator.rulebook import Edition, Rulebook
 from generator.rulebook_pdf import approval_rows, lifecycle_rows
 from generator.workspace import Workspace
 
-MARGIN = Cm(1.8)
+CONTENT_CM = A4_CM[0] - 2 * MARGIN_CM  # the width of a portrait page's text
 
 
 def _styles(document) -> None:
     normal = document.styles["Normal"]
     normal.font.size = Pt(10.5)
-    _east_asian_font(normal, "SimSun")
+    east_asian_font(normal, "SimSun")
     for name, size in (("Heading 1", 17), ("Heading 2", 13), ("Heading 3", 11)):
         style = document.styles[name]
         style.font.size = Pt(size)
         style.font.color.rgb = RGBColor(0, 0, 0)
-        _east_asian_font(style, "SimHei")
+        east_asian_font(style, "SimHei")
     document.styles["Heading 1"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
@@ -47,26 +54,21 @@ def _header_footer(section, edition: Edition) -> None:
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     footer.add_run("第 ")
-    _field(footer, "PAGE")
+    field_code(footer, "PAGE")
     footer.add_run(" 页 共 ")
-    _field(footer, "NUMPAGES")
+    field_code(footer, "NUMPAGES")
     footer.add_run(" 页")
 
 
-def _table(document, rows: list[list[str]], widths: list[float] | None = None):
-    columns = max(len(r) for r in rows)
-    table = document.add_table(rows=len(rows), cols=columns)
-    table.style = document.styles["Table Grid"]
+def _table(document, rows: list[list[str]], weights: list[float] | None = None):
+    """A bordered table across the text width, header row shaded; columns by `weights`."""
+    weights = weights or [1] * max(len(r) for r in rows)
+    table = sized_table(document, len(rows), [CONTENT_CM * w / sum(weights) for w in weights])
     for row, values in zip(table.rows, rows, strict=True):
         for cell, value in zip(row.cells, values, strict=False):
             cell.text = value
     for cell in table.rows[0].cells:
-        _shade(cell, "EDEDED")
-    if widths:
-        total = sum(widths)
-        for row in table.rows:
-            for cell, weight in zip(row.cells, widths, strict=True):
-                cell.width = Cm(17.4 * weight / total)
+        shade(cell, "EDEDED")
     document.add_paragraph()
     return table
 
@@ -107,7 +109,7 @@ def _insert_body(document, source_bytes: bytes) -> None:
 
 def _new_section(document, landscape: bool) -> None:
     section = document.add_section(WD_SECTION.NEW_PAGE)
-    width, height = Cm(21.0), Cm(29.7)
+    width, height = Cm(A4_CM[0]), Cm(A4_CM[1])
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = (height, width) if landscape else (width, height)
 
@@ -187,9 +189,9 @@ def _front_matter(document, rulebook: Rulebook, edition: Edition) -> None:
 def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edition) -> bytes:
     document = Document()
     section = document.sections[0]
-    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    section.page_width, section.page_height = Cm(A4_CM[0]), Cm(A4_CM[1])
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, MARGIN)
+        setattr(section, side, Cm(MARGIN_CM))
     _styles(document)
     _header_footer(section, edition)
     properties = document.core_properties
