@@ -8,6 +8,7 @@ a new document type is a new pair of files plus a DOCX template.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +93,8 @@ class Form:
     sources: dict[str, Path] = field(default_factory=dict)
     # How each source was looked up in the workspace: key → (kind, name), for workspace.find
     found_as: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Texts of the form's `clauses:` layout items, by name, read with the form.
+    clauses: dict[str, str] = field(default_factory=dict)
 
     @property
     def code(self) -> str:
@@ -123,14 +126,6 @@ class Form:
         return copy.deepcopy(self.definition.get("blank", {}))
 
     @property
-    def clauses(self) -> dict[str, str]:
-        """Texts of the form's `clauses:` layout items, by name."""
-        return {
-            path.stem: path.read_text(encoding="utf-8")
-            for key, path in self.sources.items() if key.startswith("clauses:")
-        }
-
-    @property
     def inherit(self) -> list[str]:
         """Fields copied from the ticket's opening record when the input leaves them out."""
         return self.definition.get("inherit", [])
@@ -142,7 +137,7 @@ class Form:
     def title(self, language: str = "zh") -> str:
         return localised(self.definition["title"], language, self.name)
 
-    @property
+    @functools.cached_property  # forms are never modified after loading
     def fields(self) -> dict[str, Field]:
         return {key: Field(key, rules) for key, rules in self.schema.items()}
 
@@ -230,8 +225,10 @@ def _read_form(workspace: Workspace, name: str, path: Path) -> Form:
                 raise ConfigError(f"{path}: no clause text templates/{relative}")
             sources[f"clauses:{item['clauses']}"] = clause_path
             found_as[f"clauses:{item['clauses']}"] = ("templates", relative)
+    clauses = {key.partition(":")[2]: path.read_text(encoding="utf-8")
+               for key, path in sources.items() if key.startswith("clauses:")}
     form = Form(name=name, definition=definition, schema=_effective_schema(schema),
-                sources=sources, found_as=found_as)
+                sources=sources, found_as=found_as, clauses=clauses)
     _check_layout(form, path)
     return form
 
