@@ -46,6 +46,20 @@ def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
+def report_problems(problems: list[str], where: str, ok: str, as_json: bool,
+                    **facts: Any) -> None:
+    """The end of a checking command: exit 0 with `ok`, or exit 1 naming every problem."""
+    if as_json:
+        echo_json({"ok": not problems, **facts, "problems": problems})
+        if problems:
+            sys.exit(1)
+    elif problems:
+        raise AftersalesError(f"{len(problems)} problem(s) in {where}:\n"
+                              + "\n".join(f"  - {p}" for p in problems))
+    else:
+        click.echo(ok)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="aftersales")
 def cli() -> None:
@@ -331,17 +345,9 @@ def index_verify(home: str | None, as_json: bool) -> None:
     workspace = open_workspace(home)
     problems = verify(workspace)
     count = len(workspace.index.documents())
-    if as_json:
-        echo_json({"ok": not problems, "documents": count, "problems": problems})
-        if problems:
-            sys.exit(1)
-        return
-    if problems:
-        raise AftersalesError(
-            f"{len(problems)} problem(s) in {workspace.output_dir}:\n"
-            + "\n".join(f"  - {p}" for p in problems)
-        )
-    click.echo(f"OK: {count} documents verified, nothing unindexed")
+    report_problems(problems, str(workspace.output_dir),
+                    f"OK: {count} documents verified, nothing unindexed", as_json,
+                    documents=count)
 
 
 # --- rulebook --------------------------------------------------------------------------------
@@ -383,18 +389,10 @@ def rulebook_check(home: str | None, as_json: bool) -> None:
     referenced form and figure exists. Exit code 1 names each problem."""
     from generator.rulebook import check
 
-    workspace = open_workspace(home)
-    problems = check(workspace)
-    if as_json:
-        echo_json({"ok": not problems, "problems": problems})
-        if problems:
-            sys.exit(1)
-        return
-    if problems:
-        raise AftersalesError(f"{len(problems)} problem(s) in the rulebook:\n"
-                              + "\n".join(f"  - {p}" for p in problems))
-    click.echo("OK: every chapter present, every placeholder filled, every form and figure "
-               "found")
+    problems = check(open_workspace(home))
+    report_problems(problems, "the rulebook",
+                    "OK: every chapter present, every placeholder filled, every form and figure "
+                    "found", as_json)
 
 
 # --- demo ------------------------------------------------------------------------------------
