@@ -178,12 +178,6 @@ class Workspace:
         if "index" in self.__dict__:
             self.index.close()
 
-    def __enter__(self) -> Workspace:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
