@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from generator.fill import fill
-from generator.fonts import find_cjk_font
-from generator.forms import load_form
+from generator.documents.fill import fill
+from generator.documents.forms import load_form
+from generator.render.fonts import find_cjk_font
 from generator.workspace import Workspace
 
 

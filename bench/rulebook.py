@@ -18,10 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fill import bare_reportlab_page, median_ms  # noqa: E402 (bench/fill.py beside this)
 from pypdf import PdfReader  # noqa: E402
 
-from generator.fonts import find_cjk_font  # noqa: E402
-from generator.rulebook import edition, load  # noqa: E402
-from generator.rulebook_docx import render_rulebook_docx  # noqa: E402
-from generator.rulebook_pdf import render_rulebook_pdf  # noqa: E402
+from generator.render.fonts import find_cjk_font  # noqa: E402
+from generator.rulebook.docx import render_rulebook_docx  # noqa: E402
+from generator.rulebook.model import edition, load  # noqa: E402
+from generator.rulebook.pdf import render_rulebook_pdf  # noqa: E402
 from generator.workspace import Workspace  # noqa: E402
 
 

@@ -11,8 +11,8 @@ import copy
 import hashlib
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,7 @@ class Workspace:
 
     root: Path
     config: dict[str, Any] = field(default_factory=dict)
+    _shared: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def open(cls, home: str | os.PathLike | None = None) -> Workspace:
@@ -167,16 +168,19 @@ class Workspace:
         """A path as stored in the index: relative to the workspace, with forward slashes."""
         return path.resolve().relative_to(self.root).as_posix()
 
-    @cached_property
-    def index(self):
-        from generator.index import Index
-
-        return Index(self.index_path)
+    def shared(self, name: str, make: Callable[[], Any]) -> Any:
+        """One `make()` per workspace for the life of the command (the index's connection, say),
+        released by `close()`. Lets lower layers keep state here without the workspace knowing
+        about them."""
+        if name not in self._shared:
+            self._shared[name] = make()
+        return self._shared[name]
 
     def close(self) -> None:
-        """Release the index connection, if one was opened."""
-        if "index" in self.__dict__:
-            self.index.close()
+        """Release whatever `shared` opened (the index connection, if any)."""
+        while self._shared:
+            _, resource = self._shared.popitem()
+            resource.close()
 
 
 def sha256_file(path: Path) -> str:

@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from generator.cli import cli
-from generator.context import display
-from generator.fill import prepare
-from generator.forms import load_form
+from generator.documents.context import display
+from generator.documents.fill import prepare
+from generator.documents.forms import load_form
 from generator.workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,7 +42,7 @@ def expected_values(workspace: Workspace, name: str, data: dict, ticket: str) ->
 
 def sample_forms() -> list[str]:
     """The bundled forms that carry sample data: the ones `aftersales demo` fills."""
-    from generator.forms import list_forms, load_form
+    from generator.documents.forms import list_forms, load_form
     from generator.workspace import DEFAULT_CONFIG
 
     bundled_only = Workspace(root=Path(__file__).resolve().parent, config=DEFAULT_CONFIG)
@@ -63,7 +63,7 @@ def need_tool(name: str, package: str) -> None:
 def cjk_font() -> None:
     """Nearly every test makes a PDF, which needs a TrueType CJK font on the machine."""
     from generator.errors import MissingDependency
-    from generator.fonts import find_cjk_font
+    from generator.render.fonts import find_cjk_font
     from generator.workspace import DEFAULT_CONFIG
 
     try:

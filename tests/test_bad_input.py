@@ -11,7 +11,8 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from generator.forms import load_form
+from generator.documents.forms import load_form
+from generator.records.index import index_of
 from generator.workspace import Workspace
 from tests.conftest import body_text, docx_text, pdf_text, pdftotext, squash
 
@@ -90,7 +91,7 @@ def test_failure_while_rendering_leaves_no_file_and_no_row(run, home, workspace)
     assert result.exit_code == 2
     assert "templates/complaint.docx" in result.output and "no_such_field" in result.output
     assert_nothing_written(run, home)
-    assert workspace.index.ticket("SH-2026-000001") is None
+    assert index_of(workspace).ticket("SH-2026-000001") is None
 
 
 def test_input_that_is_not_a_mapping(run):

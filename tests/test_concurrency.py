@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from generator.forms import load_form
+from generator.documents.forms import load_form
 from generator.workspace import Workspace
 
 COMPLAINTS = 10  # processes opening a ticket each

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from generator.forms import list_forms, load_form
+from generator.documents.forms import list_forms, load_form
 from generator.workspace import Workspace
 from tests.conftest import docx_text, expected_values, pdf_text, pdftotext, sample_forms, squash
 

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli import cli
-from generator.forms import list_forms, load_form
+from generator.documents.forms import list_forms, load_form
 from generator.workspace import Workspace
 from tests.conftest import docx_text, pdf_text, pdftotext, sample_forms, squash
 
@@ -402,11 +402,12 @@ def test_complaint_with_a_ticket_joins_it(run, tmp_path, complaint):
 
 
 def test_the_index_is_one_storage_module():
-    """Only generator/index.py speaks SQL (so another database can take its place)."""
+    """Only generator/records speaks SQL (so another database can take its place)."""
     package = Path(__import__("generator").__file__).parent
-    speaking = sorted(p.name for p in package.glob("*.py")
-                      if re.search(r"^\s*(import|from)\s+sqlite3", p.read_text("utf-8"), re.M))
-    assert speaking == ["index.py"]
+    sql = re.compile(r"^\s*(import|from)\s+(sqlite3|sqlalchemy|psycopg)", re.M)
+    speaking = {p.relative_to(package).parts[0] for p in package.rglob("*.py")
+                if sql.search(p.read_text("utf-8"))}
+    assert speaking == {"records"}
 
 
 # --- configuration -----------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def test_wheel_carries_the_bundled_data(wheel):
         for path in (REPO / kind).rglob("*"):
             if path.is_file():
                 assert f"generator/_bundled/{path.relative_to(REPO).as_posix()}" in names, path
-    assert "generator/__main__.py" in names and "generator/cli.py" in names
+    assert "generator/__main__.py" in names and "generator/cli/__init__.py" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "aftersales = generator.cli:main" in zipfile.ZipFile(wheel).read(
         entry_points).decode()

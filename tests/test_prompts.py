@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from generator.forms import load_form
+from generator.documents.forms import load_form
 from generator.workspace import Workspace
 from tests.conftest import docx_text
 

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from generator.cli import cli
-from generator.demo import _retarget
-from generator.forms import load_form
+from generator.documents.demo import _retarget
+from generator.documents.forms import load_form
 from generator.workspace import Workspace
 from tests.conftest import (
     body_text,

@@ -26,9 +26,9 @@ from docx.oxml.ns import qn
 from pypdf import PdfReader
 
 from generator.cli import cli
-from generator.forms import load_form
-from generator.markup import fill
-from generator.rulebook import placeholder_values
+from generator.documents.forms import load_form
+from generator.render.markup import fill
+from generator.rulebook.model import placeholder_values
 from generator.workspace import Workspace
 from tests.conftest import docx_text, need_tool, pdftotext, squash
 

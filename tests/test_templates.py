@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from lxml import etree
 
-from generator.docx_template import build_template
-from generator.forms import list_forms, load_form
+from generator.documents.forms import list_forms, load_form
+from generator.render.docx_template import build_template
 from generator.workspace import DEFAULT_CONFIG, Workspace
 from tests.conftest import REPO
 

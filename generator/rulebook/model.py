@@ -3,8 +3,8 @@ controlled document (PDF and DOCX) with a version and an effective date.
 
 Sources, all data a clerk can edit (a workspace's copy of any file wins):
     templates/rulebook/rulebook.yaml   title, preface, chapter files, revision history
-    templates/rulebook/NN-*.md         chapters in the small markup of generator.markup
-    templates/rulebook/figures.yaml    the charts (generator.figures)
+    templates/rulebook/NN-*.md         chapters in the small markup of generator.render.markup
+    templates/rulebook/figures.yaml    the charts (generator.rulebook.figures)
     forms/_lifecycle.yaml              the ticket states, drawn as the procedure chart
 and the forms themselves: `@form NAME` renders the real form, blank, from the same layout and
 template that fill records — one source, never a second copy.
@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.errors import ConfigError, UsageError
-from generator.forms import list_forms, load_form, load_yaml, localised
-from generator.lifecycle import LIFECYCLE_FILE, Lifecycle, load_lifecycle
-from generator.markup import Block, fill, parse
+from generator.documents.forms import list_forms, load_form, load_yaml, localised
+from generator.documents.lifecycle import LIFECYCLE_FILE, Lifecycle, load_lifecycle
+from generator.errors import ConfigError
+from generator.render.markup import Block, fill, parse
 from generator.workspace import Workspace
 
 OUTLINE = "rulebook/rulebook.yaml"
@@ -154,7 +153,7 @@ def check(workspace: Workspace) -> list[str]:
 
 def inspect(workspace: Workspace) -> tuple[Rulebook | None, list[str]]:
     """The rulebook read whole, with every problem in its sources (none: it can be built)."""
-    from generator.figures import load_figure
+    from generator.rulebook.figures import load_figure
 
     problems: list[str] = []
     try:
@@ -211,47 +210,3 @@ def edition(workspace: Workspace, rulebook: Rulebook, version: str,
                           "change": "本版发布"})
     return Edition(version, effective, workspace.config["company"]["name"],
                    workspace.config["centre"]["name"], rulebook.title, revisions)
-
-
-def build(workspace: Workspace, version: str, effective: dt.date,
-          formats: str | list[str] | None = None):
-    """Build and index the rulebook. A version, once built, is never rebuilt."""
-    from generator.fill import FillResult, parse_formats, recording
-    from generator.fonts import find_cjk_font
-
-    if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.\-]*", version):
-        raise UsageError(f"--version: use letters, digits, dots and hyphens (like 2.1); "
-                         f"got {version!r}")
-    rulebook, problems = inspect(workspace)
-    if problems:
-        raise ConfigError("the rulebook's sources have problems; nothing was built:\n"
-                          + "\n".join(f"  - {p}" for p in problems))
-    if any(d["record_no"] == version for d in workspace.index.documents(form=FORM_NAME)):
-        raise UsageError(f"rulebook version {version} is already built (see `aftersales index "
-                         f"list --form rulebook`); a controlled version is never rebuilt — "
-                         f"give a new --version")
-    chosen = parse_formats(formats, workspace)
-    info = edition(workspace, rulebook, version, effective)
-    contents = {}
-    if "pdf" in chosen:
-        from generator.rulebook_pdf import render_rulebook_pdf
-
-        contents["pdf"] = render_rulebook_pdf(workspace, rulebook, info,
-                                              find_cjk_font(workspace.config))
-    if "docx" in chosen:
-        from generator.rulebook_docx import render_rulebook_docx
-
-        contents["docx"] = render_rulebook_docx(workspace, rulebook, info)
-
-    stamp = dt.datetime.now().isoformat(sep=" ", timespec="seconds")
-    data = json.dumps({"version": version, "effective": effective.isoformat(),
-                       "chapters": [c.title for c in rulebook.chapters]}, ensure_ascii=False)
-    source = (f"rulebook:{len(rulebook.sources)} sources", rulebook.fingerprint())
-    result = FillResult(FORM_NAME, None, version)
-    with recording(workspace) as recorder:
-        for fmt in chosen:
-            final = workspace.output_dir / FORM_NAME / f"rulebook-v{version}.{fmt}"
-            result.documents.append(recorder.write(
-                final, contents[fmt], ticket=None, form=FORM_NAME, record_no=version, fmt=fmt,
-                data=data, source=source, stamp=stamp))
-    return result

@@ -6,8 +6,8 @@ filed under it, so the output shows a case's complete paper trail.
 
 from __future__ import annotations
 
-from generator.fill import FillResult, fill
-from generator.forms import list_forms, load_form
+from generator.documents.fill import FillResult, fill
+from generator.documents.forms import list_forms, load_form
 from generator.workspace import Workspace
 
 # Samples are written against this ticket number; the demo's real ticket takes its place.

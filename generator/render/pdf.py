@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -19,8 +19,10 @@ from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from generator.fonts import CJKFont
-from generator.forms import Form
+from generator.render.fonts import CJKFont
+
+if TYPE_CHECKING:  # render draws a form's layout; it does not load forms
+    from generator.documents.forms import Form
 
 MARGIN = 1.8 * cm
 LABEL_SHADE = colors.Color(0.93, 0.93, 0.93)

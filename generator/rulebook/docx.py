@@ -15,8 +15,10 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from generator.context import build_context
-from generator.docx_template import (
+from generator.documents.context import build_context
+from generator.documents.forms import load_form
+from generator.render.docx import render_docx
+from generator.render.docx_template import (
     A4_CM,
     MARGIN_CM,
     east_asian_font,
@@ -24,11 +26,9 @@ from generator.docx_template import (
     shade,
     sized_table,
 )
-from generator.figures import Graph, TreeNode, graph_rows, load_figure, tree_lines
-from generator.forms import load_form
-from generator.render_docx import render_docx
-from generator.rulebook import Edition, Rulebook
-from generator.rulebook_pdf import approval_rows, lifecycle_rows
+from generator.rulebook.figures import Graph, TreeNode, graph_rows, load_figure, tree_lines
+from generator.rulebook.model import Edition, Rulebook
+from generator.rulebook.pdf import approval_rows, lifecycle_rows
 from generator.workspace import Workspace
 
 CONTENT_CM = A4_CM[0] - 2 * MARGIN_CM  # the width of a portrait page's text

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from generator.forms import Field, Form
-from generator.validate import check_value, normalise_value
+from generator.documents.forms import Field, Form
+from generator.documents.validate import check_value, normalise_value
 
 # ask(prompt_text, default) -> the typed answer ("" when the user just presses Enter)
 Ask = Callable[[str, str], str]

@@ -8,6 +8,7 @@ included — so one template serves Chinese and English documents.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -17,7 +18,9 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from generator.forms import Form
+if TYPE_CHECKING:  # render draws a form's layout; it does not load forms
+    from generator.documents.forms import Form
+
 
 A4_CM = (21.0, 29.7)
 MARGIN_CM = 1.8

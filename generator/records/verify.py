@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.index import GENESIS, row_hash
+from generator.records.index import GENESIS, index_of, row_hash
 from generator.workspace import Workspace, sha256_file
 
 # Files in output/ that are not documents: the placeholder and the index database itself.
@@ -15,7 +15,7 @@ NOT_DOCUMENTS = (".gitkeep",)
 def verify(workspace: Workspace) -> list[str]:
     """Problems found, one line each; an empty list means the records are intact."""
     problems = []
-    rows = workspace.index.documents()
+    rows = index_of(workspace).documents()
     heads: dict[str | None, str] = {}
     for row in rows:
         path = workspace.root / row["path"]

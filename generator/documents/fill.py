@@ -19,12 +19,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from generator.context import build_context
+from generator.documents.context import build_context
+from generator.documents.forms import Form, load_form
+from generator.documents.validate import canonical_keys, validate
 from generator.errors import AftersalesError, UnknownTicket, UsageError, ValidationFailed
-from generator.fonts import find_cjk_font
-from generator.forms import Form, load_form
-from generator.index import DocumentRow, Transaction
-from generator.validate import canonical_keys, validate
+from generator.records.index import DocumentRow, Transaction, index_of
+from generator.render.fonts import find_cjk_font
 from generator.workspace import Workspace, sha256_file
 
 FORMATS = ("docx", "pdf")
@@ -118,7 +118,7 @@ def resolve_ticket(workspace: Workspace, form: Form, ticket: str | None) -> dict
                 f"(a complaint opens one; see `aftersales index list`)"
             )
         return None
-    found = workspace.index.ticket(ticket)
+    found = index_of(workspace).ticket(ticket)
     if found is None:
         raise UnknownTicket(f"unknown ticket {ticket}; see `aftersales index list` for tickets")
     return found
@@ -155,7 +155,7 @@ def _template_identity(workspace: Workspace, path: Path) -> str:
 def _render(workspace: Workspace, form: Form, fmt: str, ctx: dict) -> tuple[bytes, Path]:
     """Bytes of one format, and the file it was made from (template or layout)."""
     if fmt == "docx":
-        from generator.render_docx import render_docx
+        from generator.render.docx import render_docx
 
         template = workspace.find("templates", form.template_name)
         if template is None:
@@ -164,7 +164,7 @@ def _render(workspace: Workspace, form: Form, fmt: str, ctx: dict) -> tuple[byte
                 f"make one with `aftersales forms template {form.name}`"
             )
         return render_docx(template, ctx), template
-    from generator.render_pdf import render_pdf
+    from generator.render.pdf import render_pdf
 
     return render_pdf(form, ctx, find_cjk_font(workspace.config)), form.sources["form"]
 
@@ -228,7 +228,7 @@ def recording(workspace: Workspace) -> Iterator[Recorder]:
     """An index transaction and the files written under it: both kept, or neither."""
     recorder = None
     try:
-        with workspace.index.transaction() as tx:
+        with index_of(workspace).transaction() as tx:
             recorder = Recorder(workspace, tx)
             yield recorder
     except BaseException:

@@ -214,3 +214,8 @@ class Index:
 
     def events(self, ticket: str) -> list[dict[str, Any]]:
         return self._query("SELECT * FROM events WHERE ticket = ? ORDER BY id", (ticket,))
+
+
+def index_of(workspace) -> Index:
+    """The workspace's index, opened once per command."""
+    return workspace.shared("index", lambda: Index(workspace.index_path))

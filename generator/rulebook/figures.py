@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.documents.forms import localised
+from generator.documents.lifecycle import Lifecycle
 from generator.errors import ConfigError
-from generator.forms import localised
-from generator.lifecycle import Lifecycle
 
 
 @dataclass

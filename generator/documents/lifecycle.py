@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from generator.documents.forms import load_yaml
 from generator.errors import ConfigError
-from generator.forms import load_yaml
 from generator.workspace import Workspace
 
 LIFECYCLE_FILE = "_lifecycle.yaml"

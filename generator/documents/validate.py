@@ -16,8 +16,8 @@ from typing import Any
 import cerberus
 from cerberus import errors as cerberus_errors
 
+from generator.documents.forms import Field, Form
 from generator.errors import ValidationFailed
-from generator.forms import Field, Form
 
 
 class Validator(cerberus.Validator):

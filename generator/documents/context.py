@@ -9,9 +9,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from generator.compute import evaluate
+from generator.documents.compute import evaluate
+from generator.documents.forms import Field, Form, localised
 from generator.errors import ConfigError
-from generator.forms import Field, Form, localised
 
 # Words every document carries, whatever its form.
 COMMON_LABELS = {
@@ -102,7 +102,7 @@ BLANK_LINE = "________"
 def _clause_blocks(text: str, values: dict[str, Any], source: str) -> list[dict[str, str]]:
     """An agreement's clauses with the record's values filled in (lines to write on when
     blank)."""
-    from generator.markup import fill, parse
+    from generator.render.markup import fill, parse
 
     blocks = []
     for block in parse(fill(text, values, source), source):

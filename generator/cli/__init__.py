@@ -1,0 +1,41 @@
+"""The `aftersales` command: thin click commands over the library, one module per command group.
+
+Each command parses its options, calls one library function and prints the result. Heavy
+libraries (reportlab, docxtpl, lxml, SQLAlchemy) are imported inside the commands that need them,
+so `aftersales --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import click
+
+from generator import __version__
+from generator.cli.demo import demo
+from generator.cli.fill import fill
+from generator.cli.forms import forms
+from generator.cli.index import index
+from generator.cli.rulebook import rulebook
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="aftersales")
+def cli() -> None:
+    """Documents of a residential developer's after-sales service centre.
+
+    Fill the centre's record forms from data files or prompts, get Word (DOCX) and PDF documents
+    tied to a ticket number, and keep a tamper-evident index of every document.
+
+    \b
+      aftersales demo                                   # a sample ticket's full set of records
+      aftersales fill complaint --data complaint.yaml   # opens a ticket
+      aftersales fill followup --ticket SH-2026-000001  # prompts for each field
+      aftersales index verify
+    """
+
+
+for command in (forms, fill, index, rulebook, demo):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="aftersales")

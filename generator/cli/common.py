@@ -1,0 +1,55 @@
+"""What every command shares: the workspace options, opening the workspace, JSON output and the
+end of a checking command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from generator.errors import AftersalesError
+
+
+def workspace_options(json_output: bool = False):
+    """--home (and --json) for every command that works in a workspace."""
+
+    def decorate(command):
+        command = click.option(
+            "--home", type=click.Path(file_okay=False), envvar="AFTERSALES_HOME",
+            help="Workspace directory (default: the current directory; env AFTERSALES_HOME).",
+        )(command)
+        if json_output:
+            command = click.option("--json", "as_json", is_flag=True,
+                                   help="Print machine-readable JSON.")(command)
+        return command
+
+    return decorate
+
+
+def open_workspace(home: str | None):
+    """The command's workspace, closed (its index connection released) when the command ends."""
+    from generator.workspace import Workspace
+
+    workspace = Workspace.open(home)
+    click.get_current_context().call_on_close(workspace.close)
+    return workspace
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def report_problems(problems: list[str], where: str, ok: str, as_json: bool,
+                    **facts: Any) -> None:
+    """The end of a checking command: exit 0 with `ok`, or exit 1 naming every problem."""
+    if as_json:
+        echo_json({"ok": not problems, **facts, "problems": problems})
+        if problems:
+            sys.exit(1)
+    elif problems:
+        raise AftersalesError(f"{len(problems)} problem(s) in {where}:\n"
+                              + "\n".join(f"  - {p}" for p in problems))
+    else:
+        click.echo(ok)

@@ -1,0 +1,26 @@
+"""`aftersales demo`: the main job on built-in sample data."""
+
+from __future__ import annotations
+
+import click
+
+from generator.cli.common import echo_json, open_workspace, workspace_options
+
+
+@click.command()
+@click.option("--format", "formats", metavar="LIST", help="Comma-separated formats: docx, pdf.")
+@workspace_options(json_output=True)
+def demo(formats: str | None, home: str | None, as_json: bool) -> None:
+    """Fill every form with its built-in sample data under one new ticket."""
+    from generator.documents.demo import run_demo
+
+    workspace = open_workspace(home)
+    results = run_demo(workspace, formats=formats)
+    if as_json:
+        echo_json([r.as_json() for r in results])
+        return
+    click.echo(f"Sample ticket {results[0].ticket}: {sum(len(r.documents) for r in results)} "
+               f"documents in {workspace.output_dir}")
+    for result in results:
+        for document in result.documents:
+            click.echo(f"  {document.path}")

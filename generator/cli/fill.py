@@ -1,0 +1,106 @@
+"""`aftersales fill`: one record, from a data file, --set and prompts."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from generator.cli.common import echo_json, open_workspace, workspace_options
+from generator.errors import UsageError
+
+
+def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
+    pairs = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set expects key=value, got {item!r}")
+        pairs[key.strip()] = value
+    return pairs
+
+
+def _load_data(source: str | None) -> dict[str, Any]:
+    if source is None:
+        return {}
+    import yaml
+
+    try:
+        if source == "-":
+            text = sys.stdin.read()
+        else:
+            with open(source, encoding="utf-8") as handle:
+                text = handle.read()
+        data = yaml.safe_load(text)
+    except OSError as exc:
+        raise UsageError(f"--data: cannot read {source}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--data: {source} is not UTF-8 text ({exc.reason})") from exc
+    except yaml.YAMLError as exc:
+        raise UsageError(f"--data: {source} is neither YAML nor JSON: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UsageError(f"--data: {source} must hold a mapping of field: value")
+    return data
+
+
+@click.command()
+@click.argument("form_name", metavar="FORM")
+@click.option("--data", "data_source", metavar="FILE|-",
+              help="YAML or JSON file of field values (- for standard input). Keys may be field "
+                   "keys or their Chinese labels.")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Set one field; repeatable; wins over --data.")
+@click.option("--ticket", metavar="NO", help="Attach to this ticket (a complaint without it "
+                                             "opens a new one).")
+@click.option("--format", "formats", metavar="LIST",
+              help="Comma-separated formats: docx, pdf (default from aftersales.toml: both).")
+@click.option("--lang", type=click.Choice(["zh", "en"]),
+              help="Language of the document's labels (default from aftersales.toml: zh).")
+@click.option("--prompt/--no-prompt", default=None,
+              help="Ask for missing fields (default: only when standard input is a terminal).")
+@workspace_options(json_output=True)
+def fill(form_name: str, data_source: str | None, assignments: tuple[str, ...],
+         ticket: str | None, formats: str | None, lang: str | None, prompt: bool | None,
+         home: str | None, as_json: bool) -> None:
+    """Fill FORM with data, write its DOCX and PDF, and index them under a ticket.
+
+    Invalid input is refused with every failing field named (exit code 2); nothing is written.
+    """
+    import datetime as dt
+
+    from generator.documents import fill as filling
+    from generator.documents.forms import load_form
+    from generator.documents.prompts import ask_missing
+
+    workspace = open_workspace(home)
+    if data_source == "-" and prompt:
+        raise UsageError("--data - reads standard input, so it cannot also answer prompts")
+    data = _load_data(data_source)
+    data.update(_parse_set(assignments))
+    if prompt is None:
+        prompt = data_source != "-" and sys.stdin.isatty()
+    if prompt:
+        form = load_form(workspace, form_name)
+        language = lang or workspace.language
+        data = filling.prefill(workspace, form, data, ticket, dt.datetime.now())
+        data = ask_missing(
+            form, data,
+            ask=lambda text, default: click.prompt(text, default=default, show_default=bool(
+                default), err=True),
+            say=lambda text: click.echo(text, err=True),
+            language=language,
+        )
+    result = filling.fill(workspace, form_name, data, ticket=ticket, formats=formats,
+                          language=lang)
+    if as_json:
+        echo_json(result.as_json())
+        return
+    if result.opened_ticket:
+        click.echo(f"Opened ticket {result.ticket}")
+    where = f"ticket {result.ticket}" if result.ticket else "no ticket"
+    click.echo(f"{result.form} {result.record_no} ({where}):")
+    for document in result.documents:
+        click.echo(f"  {document.path}")

@@ -1,0 +1,115 @@
+"""`aftersales forms`: the document types, their fields, templates and blank copies."""
+
+from __future__ import annotations
+
+import click
+
+from generator.cli.common import echo_json, open_workspace, workspace_options
+from generator.errors import UsageError
+
+
+@click.group()
+def forms() -> None:
+    """List the document types and show their fields."""
+
+
+@forms.command("list")
+@workspace_options(json_output=True)
+def forms_list(home: str | None, as_json: bool) -> None:
+    """List every form: name, code and title."""
+    from generator.documents.forms import list_forms, load_form
+
+    workspace = open_workspace(home)
+    rows = []
+    for name in list_forms(workspace):
+        form = load_form(workspace, name)
+        rows.append({"form": name, "code": form.code, "title": form.title(workspace.language),
+                     "ticket": form.ticket_mode})
+    if as_json:
+        echo_json(rows)
+        return
+    width = max((len(row["form"]) for row in rows), default=0)
+    for row in rows:
+        click.echo(f"{row['form']:<{width}}  {row['code']:<10} {row['title']}")
+
+
+@forms.command("show")
+@click.argument("form_name", metavar="FORM")
+@workspace_options(json_output=True)
+def forms_show(form_name: str, home: str | None, as_json: bool) -> None:
+    """Show every field of FORM: key, label, type, required, allowed values."""
+    from generator.documents.forms import load_form
+
+    workspace = open_workspace(home)
+    form = load_form(workspace, form_name)
+    language = workspace.language
+    if as_json:
+        echo_json({"form": form.name, "title": form.title(language), "schema": form.schema})
+        return
+    click.echo(f"{form.title(language)}  ({form.name}, {form.code}; ticket: {form.ticket_mode})")
+    for fld in form.fields.values():
+        _show_field(fld, language, indent="  ")
+        for column in fld.columns.values():
+            _show_field(column, language, indent="      ")
+
+
+def _show_field(fld, language: str, indent: str) -> None:
+    need = "required" if fld.required else "optional"
+    line = f"{indent}{fld.key:<20} {fld.label(language)}  [{fld.type}, {need}]"
+    if fld.choices:
+        line += "  one of: " + ", ".join(
+            f"{code} ({fld.choice_label(code, language)})" for code in fld.choices
+        )
+    if fld.meta.get("hint"):
+        line += f"  format: {fld.meta['hint']}"
+    click.echo(line)
+
+
+@forms.command("template")
+@click.argument("form_name", metavar="FORM")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Where to write (default: templates/FORM.docx in the workspace).")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@workspace_options()
+def forms_template(form_name: str, output: str | None, force: bool, home: str | None) -> None:
+    """Write a starting DOCX template for FORM, made from its layout.
+
+    Restyle the result in Word; keep the {{ ... }} tags. A template in the workspace's
+    templates/ overrides the bundled one.
+    """
+    from pathlib import Path
+
+    from generator.documents.forms import load_form
+    from generator.render.docx_template import build_template
+
+    workspace = open_workspace(home)
+    form = load_form(workspace, form_name)
+    target = Path(output) if output else workspace.root / "templates" / form.template_name
+    if target.exists() and not force:
+        raise UsageError(f"{target} exists; use --force to overwrite it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(build_template(form))
+    click.echo(f"wrote {target}")
+
+
+@forms.command("blank")
+@click.argument("form_name", metavar="FORM")
+@click.option("-o", "--output", "directory", type=click.Path(file_okay=False),
+              help="Directory to write to (default: blank-forms/ in the workspace).")
+@click.option("--format", "formats", metavar="LIST", help="Comma-separated formats: docx, pdf.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the labels.")
+@workspace_options()
+def forms_blank(form_name: str, directory: str | None, formats: str | None, lang: str | None,
+                home: str | None) -> None:
+    """Write FORM blank, for filling in by hand (not indexed: it is no record)."""
+    from pathlib import Path
+
+    from generator.documents.fill import render_blank
+
+    workspace = open_workspace(home)
+    target = Path(directory) if directory else workspace.root / "blank-forms"
+    target.mkdir(parents=True, exist_ok=True)
+    for fmt, content in render_blank(workspace, form_name, formats, lang).items():
+        path = target / f"{form_name}.{fmt}"
+        path.write_bytes(content)
+        click.echo(f"wrote {path}")
