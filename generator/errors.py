@@ -51,3 +51,26 @@ class ValidationFailed(UsageError):
 
 class MissingDependency(AftersalesError):
     """A system component (font, converter) is not installed."""
+
+
+class IndexUnavailable(AftersalesError):
+    """The index cannot be opened: a server that does not answer, a wrong password, a database
+    file that cannot be read, or a schema this version cannot use."""
+
+
+class IndexBusy(AftersalesError):
+    """Another process held the index longer than the configured wait."""
+
+
+class NumberTaken(UsageError):
+    """A record number given by the user (a rulebook version) is already filed or in flight."""
+
+    def __init__(self, form: str, record_no: str, state: str) -> None:
+        self.form, self.record_no, self.state = form, record_no, state
+        super().__init__(f"{form} {record_no} is already {state}")
+
+
+class Interrupted(AftersalesError):
+    """The process was asked to stop (SIGTERM) part-way; what it began was voided."""
+
+    exit_code = 143

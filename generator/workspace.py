@@ -55,7 +55,18 @@ DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
         "docx": "SimSun",
     },
     "index": {
+        # The SQLite index of this workspace (relative to it), used when `url` is empty.
         "path": "output/index.sqlite3",
+        # A shared index: postgresql://USER:PASSWORD@HOST:PORT/DATABASE (env
+        # AFTERSALES_INDEX_URL wins over it).
+        "url": "",
+        # The Ed25519 key that signs checkpoints (`aftersales index keygen` makes one); keep it
+        # away from the database. Env AFTERSALES_SIGNING_KEY wins over it.
+        "signing_key": "",
+        # Its public half, for auditors who check checkpoints without the key.
+        "public_key": "",
+        # How long to wait, in seconds, for another process that holds the index.
+        "busy_timeout": 30,
     },
     # Service promises, in hours unless named otherwise; shown in documents and the rulebook.
     "promises": {
@@ -123,11 +134,10 @@ class Workspace:
                 raise ConfigError(f"{config_path}: {exc}") from exc
         problems: list[str] = []
         config = _merge(DEFAULT_CONFIG, overrides, "", problems)
-        # The index stores paths relative to the workspace, so documents must live inside it.
         for key, value in (("documents.output", config["documents"]["output"]),
                            ("index.path", config["index"]["path"])):
-            if not (root / value).resolve().is_relative_to(root):
-                problems.append(f"'{key}' must be a path inside the workspace, not {value!r}")
+            if not value.strip():
+                problems.append(f"'{key}' must name a folder or file, not {value!r}")
         if problems:
             raise ConfigError(
                 f"{config_path}: " + "; ".join(problems) + " (see README: Configuration)"
@@ -154,18 +164,16 @@ class Workspace:
 
     @property
     def output_dir(self) -> Path:
+        """The document store: inside the workspace, or a folder shared by a centre's
+        machines (an absolute path)."""
         return self.root / self.config["documents"]["output"]
-
-    @property
-    def index_path(self) -> Path:
-        return self.root / self.config["index"]["path"]
 
     @property
     def language(self) -> str:
         return self.config["documents"]["language"]
 
     def relative(self, path: Path) -> str:
-        """A path as stored in the index: relative to the workspace, with forward slashes."""
+        """A path inside the workspace as people see it: relative, with forward slashes."""
         return path.resolve().relative_to(self.root).as_posix()
 
     def shared(self, name: str, make: Callable[[], Any]) -> Any:

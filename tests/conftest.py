@@ -140,3 +140,43 @@ def body_text(text: str) -> str:
     """Squashed text without the page header and footer lines, so a value that runs over a
     page break reads as one."""
     return squash(PAGE_FURNITURE.sub("", text))
+
+
+# --- the index's database --------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, monkeypatch):
+    """Run the test on each database the index supports: SQLite in the workspace (the default),
+    and a fresh PostgreSQL database named by AFTERSALES_INDEX_URL (which subprocesses inherit)."""
+    if request.param == "postgresql":
+        from tests.postgres import fresh_database, need_postgres
+
+        with fresh_database(need_postgres()) as url:
+            monkeypatch.setenv("AFTERSALES_INDEX_URL", url)
+            yield request.param
+        return
+    monkeypatch.delenv("AFTERSALES_INDEX_URL", raising=False)
+    yield request.param
+
+
+def index_url(home: Path) -> str:
+    """The SQLAlchemy URL of the workspace's index (as `backend` set it up)."""
+    url = os.environ.get("AFTERSALES_INDEX_URL")
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"sqlite:///{home / 'output' / 'index.sqlite3'}"
+
+
+def index_sql(home: Path, statement: str, **params):
+    """Run SQL on the workspace's index directly, as someone with write access to the database
+    (not through aftersales) would. Returns the rows of a query."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(index_url(home))
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(sa.text(statement), params)
+            return [dict(r) for r in result.mappings()] if result.returns_rows else None
+    finally:
+        engine.dispose()

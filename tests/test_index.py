@@ -1,6 +1,7 @@
 """The records index, ticket numbers, configuration and workspace overrides, through the CLI.
 
-Every test works in its own fresh workspace (`home`): real SQLite file, real documents read back.
+Every test works in its own fresh workspace (`home`), once with the index in a real SQLite file
+and once in a real PostgreSQL database (`backend`), and reads real documents back.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import sqlite3
 from pathlib import Path
 
 import docx
@@ -19,10 +19,11 @@ from click.testing import CliRunner
 from generator.cli import cli
 from generator.documents.forms import list_forms, load_form
 from generator.workspace import Workspace
-from tests.conftest import docx_text, pdf_text, pdftotext, sample_forms, squash
+from tests.conftest import docx_text, index_sql, pdf_text, pdftotext, sample_forms, squash
 
 FORMS = sample_forms()
 YEAR = dt.date.today().year
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def write_sample(tmp_path: Path, name: str, **changes) -> Path:
@@ -217,7 +218,11 @@ def test_verify_clean(run, demo):
     assert f"OK: {len(demo['paths'])} documents verified" in output
     result = run("index", "verify", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"ok": True, "documents": 2 * len(FORMS), "problems": []}
+    report = json.loads(result.output)
+    assert {k: report[k] for k in ("ok", "documents", "problems")} == {
+        "ok": True, "documents": 2 * len(FORMS), "problems": []}
+    assert report["checkpoint"] is None
+    assert any(n.startswith("no checkpoint yet") for n in report["notes"])
 
 
 def test_verify_empty_workspace(run):
@@ -258,21 +263,15 @@ def test_verify_catches_an_unindexed_file(run, home, demo):
 
 
 def test_verify_catches_a_tampered_row(run, home, demo):
-    db = sqlite3.connect(home / "output" / "index.sqlite3")
-    with db:
-        db.execute("UPDATE documents SET data = ? WHERE id = 3",
-                   (json.dumps({"owner_name": "someone else"}),))
-    db.close()
+    index_sql(home, "UPDATE documents SET data = :data WHERE id = 3",
+              data=json.dumps({"owner_name": "someone else"}))
     code, output = verify(run)
     assert code == 1, output
     assert "tampered index row: document 3" in output
 
 
 def test_verify_catches_a_deleted_row(run, home, demo):
-    db = sqlite3.connect(home / "output" / "index.sqlite3")
-    with db:
-        db.execute("DELETE FROM documents WHERE id = 3")
-    db.close()
+    index_sql(home, "DELETE FROM documents WHERE id = 3")
     code, output = verify(run)
     assert code == 1, output
     # the file is now unindexed and the next row no longer continues the chain
@@ -298,7 +297,7 @@ def test_verify_json_names_every_problem(run, home, demo):
     assert any(p.startswith("unindexed: output/stray.txt") for p in problems)
 
 
-def test_configured_output_and_index_locations(run, home, tmp_path):
+def test_configured_output_and_index_locations(run, home, tmp_path, backend):
     (home / "aftersales.toml").write_text(
         '[documents]\noutput = "docs"\n[index]\npath = "records/idx.sqlite3"\n', "utf-8")
     result = run("fill", "complaint", "--data", str(write_sample(tmp_path, "complaint")),
@@ -306,7 +305,8 @@ def test_configured_output_and_index_locations(run, home, tmp_path):
     assert result.exit_code == 0, result.output
     paths = [d["path"] for d in json.loads(result.output)["documents"]]
     assert all(p.startswith("docs/") and (home / p).is_file() for p in paths)
-    assert (home / "records" / "idx.sqlite3").is_file()
+    # [index] path is SQLite's; a server (AFTERSALES_INDEX_URL) wins over it
+    assert (home / "records" / "idx.sqlite3").is_file() == (backend == "sqlite")
     assert not (home / "output").exists()
     code, output = verify(run)
     assert code == 0 and "OK: 2 documents verified" in output, output
@@ -316,20 +316,29 @@ def test_configured_output_and_index_locations(run, home, tmp_path):
 
 
 @pytest.mark.parametrize("where", ["outside", "absolute"])
-def test_output_outside_the_workspace_is_a_clear_error(home, tmp_path, where):
-    """Index paths are relative to the workspace, so an output directory outside it must be
-    refused with a message naming the key — not a traceback after the documents were drawn."""
-    target = tmp_path / "elsewhere"
-    value = "../elsewhere" if where == "outside" else target.as_posix()
+def test_documents_may_live_outside_the_workspace(run, home, tmp_path, where):
+    """A centre's machines share one folder for documents: the index names each document by its
+    path in that folder, and shows it in full."""
+    target = tmp_path / "shared"
+    value = "../shared" if where == "outside" else target.as_posix()
     (home / "aftersales.toml").write_text(f'[documents]\noutput = "{value}"\n', "utf-8")
-    result = CliRunner().invoke(
-        cli, ["fill", "complaint", "--data", str(write_sample(tmp_path, "complaint")),
-              "--home", str(home)])
-    assert not isinstance(result.exception, ValueError), \
-        f"traceback instead of a message: {result.exception!r}"
-    assert result.exit_code == 2, result.output
-    assert "documents.output" in result.output
-    assert not target.exists() or not any(target.rglob("*.*"))
+    result = run("fill", "complaint", "--data", str(write_sample(tmp_path, "complaint")),
+                 "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    for document in report["documents"]:
+        path = Path(document["path"])
+        assert path.is_absolute() and path.is_file() and path.is_relative_to(target.resolve())
+        row = json.loads(run("index", "show", document["path"], "--json").output)
+        assert row["path"] == document["path"]
+    stored = index_sql(home, "SELECT path FROM documents ORDER BY id")
+    assert [r["path"] for r in stored] == [
+        f"{report['ticket']}/complaint_{report['record_no']}.{fmt}" for fmt in ("docx", "pdf")]
+    code, output = verify(run)
+    assert code == 0 and "OK: 2 documents verified" in output, output
+    (target / "stray.pdf").write_bytes(b"x")
+    code, output = verify(run)
+    assert code == 1 and f"unindexed: {(target / 'stray.pdf').resolve()}" in output, output
 
 
 # --- tickets -----------------------------------------------------------------------------------

@@ -38,4 +38,13 @@ for command in (forms, fill, index, rulebook, demo):
 
 
 def main() -> None:
+    import signal
+
+    from generator.errors import Interrupted
+
+    def stop(signum, frame):
+        # unwind like Ctrl-C, so a fill in progress voids its numbers and removes its files
+        raise Interrupted("stopped (SIGTERM); whatever was being filed was voided")
+
+    signal.signal(signal.SIGTERM, stop)
     cli(prog_name="aftersales")

@@ -1,19 +1,39 @@
-"""`aftersales index`: list, show and verify the records index."""
+"""`aftersales index`: list, show and verify the records index; sign its history; upgrade it or
+move it to a shared server."""
 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import click
 
-from generator.cli.common import echo_json, open_workspace, report_problems, workspace_options
-from generator.errors import UsageError
-from generator.records.index import index_of
+from generator.cli.common import echo_json, open_workspace, workspace_options
+from generator.errors import AftersalesError, UnknownTicket, UsageError
+
+DEFAULT_KEY = Path("~/.config/aftersales/signing.key")
+LISTED = ("id", "ticket", "entry", "form", "record_no", "format", "path", "sha256", "size",
+          "created_at", "template", "template_sha256", "prev_hash", "row_hash")
+
+
+def _index(home: str | None):
+    from generator.records.index import index_of
+
+    workspace = open_workspace(home)
+    return workspace, index_of(workspace)
 
 
 @click.group()
 def index() -> None:
-    """List, show and verify the documents in the records index."""
+    """List, show and verify the documents in the records index; sign its history
+    (checkpoint); upgrade it in place or copy it to a shared PostgreSQL server (migrate).
+
+    \b
+    The index is SQLite in the workspace (output/index.sqlite3) unless [index] url in
+    aftersales.toml, or AFTERSALES_INDEX_URL, names a PostgreSQL server. list, show and verify
+    only read: they work on a read-only workspace or with a read-only database role.
+    """
 
 
 @index.command("list")
@@ -22,21 +42,28 @@ def index() -> None:
 @workspace_options(json_output=True)
 def index_list(ticket: str | None, form_name: str | None, home: str | None,
                as_json: bool) -> None:
-    """List indexed documents, oldest first."""
-    workspace = open_workspace(home)
-    if ticket and index_of(workspace).ticket(ticket) is None:
-        from generator.errors import UnknownTicket
-
+    """List indexed documents, oldest first (streamed: any number of rows in little memory)."""
+    _, records = _index(home)
+    if ticket and records.ticket(ticket) is None:
         raise UnknownTicket(f"unknown ticket {ticket}")
-    rows = index_of(workspace).documents(ticket=ticket, form=form_name)
+    rows = records.documents(ticket=ticket, form=form_name)
     if as_json:
-        echo_json([{k: v for k, v in row.items() if k != "data"} for row in rows])
+        # one row at a time, so a million documents need no more memory than one
+        first = True
+        click.echo("[", nl=False)
+        for row in rows:
+            click.echo(("\n  " if first else ",\n  ")
+                       + json.dumps({k: row[k] for k in LISTED}, ensure_ascii=False), nl=False)
+            first = False
+        click.echo("]" if first else "\n]")
         return
-    if not rows:
-        click.echo("no documents")
+    empty = True
     for row in rows:
+        empty = False
         click.echo(f"{row['id']:>5}  {row['ticket'] or '-':<16} {row['form']:<16} "
                    f"{row['record_no']:<14} {row['format']:<5} {row['created_at']}  {row['path']}")
+    if empty:
+        click.echo("no documents")
 
 
 @index.command("show")
@@ -44,8 +71,8 @@ def index_list(ticket: str | None, form_name: str | None, home: str | None,
 @workspace_options(json_output=True)
 def index_show(document: str, home: str | None, as_json: bool) -> None:
     """Show one document's index row: DOC is its id or its path in the workspace."""
-    workspace = open_workspace(home)
-    row = index_of(workspace).document(document)
+    _, records = _index(home)
+    row = records.document(document)
     if row is None:
         raise UsageError(f"no document {document!r} in the index; see `aftersales index list`")
     row["data"] = json.loads(row["data"])
@@ -62,13 +89,114 @@ def index_show(document: str, home: str | None, as_json: bool) -> None:
 @index.command("verify")
 @workspace_options(json_output=True)
 def index_verify(home: str | None, as_json: bool) -> None:
-    """Check that every indexed file exists unchanged, every file in output/ is indexed and
-    every ticket's hash chain is whole. Exit code 1 names each problem."""
+    """Check that every indexed file exists unchanged, every file in the document store is
+    indexed, every ticket's hash chain is whole and every row is as the latest checkpoint
+    signed it. Exit code 1 names each problem.
+
+    \b
+    Without the key (or its public half) verify proves only that the chains are whole: anyone
+    who can write the database could rebuild them. With it, nothing signed by a checkpoint can
+    change or disappear unnoticed; what came after the newest checkpoint rests on the chains.
+    Fills in flight are not problems; voided numbers and interrupted fills are noted.
+    """
+    from generator.records.signing import load_keys
     from generator.records.verify import verify
 
-    workspace = open_workspace(home)
-    problems = verify(workspace)
-    count = len(index_of(workspace).documents())
-    report_problems(problems, str(workspace.output_dir),
-                    f"OK: {count} documents verified, nothing unindexed", as_json,
-                    documents=count)
+    workspace, records = _index(home)
+    report = verify(records, load_keys(workspace.root, workspace.config))
+    if as_json:
+        echo_json({"ok": report.ok, "documents": report.documents, "problems": report.problems,
+                   "notes": report.notes, "checkpoint": report.checkpoint})
+        if not report.ok:
+            sys.exit(1)
+        return
+    notes = "".join(f"\nnote: {note}" for note in report.notes)
+    if not report.ok:
+        raise AftersalesError(f"{len(report.problems)} problem(s) in {records.location.shown()}"
+                              f" and {workspace.output_dir}:\n"
+                              + "\n".join(f"  - {p}" for p in report.problems) + notes)
+    signed = ""
+    if report.checkpoint:
+        signed = (f"; history signed up to checkpoint {report.checkpoint['id']} "
+                  f"({report.checkpoint['at']})")
+    click.echo(f"OK: {report.documents} documents verified, nothing unindexed{signed}{notes}")
+
+
+@index.command("checkpoint")
+@workspace_options(json_output=True)
+def index_checkpoint(home: str | None, as_json: bool) -> None:
+    """Sign the current state of the whole index with the Ed25519 key named by [index]
+    signing_key (or AFTERSALES_SIGNING_KEY). `index verify` then names any row changed, removed
+    or added before this point, even by someone who recomputes the hashes. Refuses to sign a
+    history that does not verify."""
+    from generator.records.checkpoint import take
+    from generator.records.signing import load_keys
+
+    workspace, records = _index(home)
+    taken = take(records, load_keys(workspace.root, workspace.config))
+    if as_json:
+        echo_json({"checkpoint": taken.id, "at": taken.at, "hash": taken.hash,
+                   "key": taken.key_id, "documents": taken.documents, "events": taken.events,
+                   "signed_rows": taken.entries, "log": str(taken.log) if taken.log else None})
+        return
+    click.echo(f"checkpoint {taken.id} signed with key {taken.key_id}: {taken.documents} "
+               f"documents, {taken.events} events ({taken.entries} rows new since the last "
+               f"checkpoint)")
+    if taken.log:
+        click.echo(f"recorded in {taken.log} (keep it: it shows if checkpoints are removed)")
+
+
+@index.command("keygen")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+def index_keygen(path: str | None) -> None:
+    """Make an Ed25519 signing key for checkpoints at PATH (default
+    ~/.config/aftersales/signing.key), readable by its owner only, and its public half at
+    PATH.pub for auditors. Never overwrites a key."""
+    from generator.records.signing import keygen
+
+    target = Path(path).expanduser() if path else DEFAULT_KEY.expanduser()
+    private, public, key_id = keygen(target.resolve())
+    click.echo(f"wrote {private} (mode 0600) and {public}; key id {key_id}")
+    click.echo("name it in aftersales.toml, and keep it off the machine that holds the index "
+               "if you can:")
+    click.echo(f'  [index]\n  signing_key = "{private}"')
+    click.echo(f"auditors who only check need the public half: public_key = \"{public}\"")
+
+
+@index.command("upgrade")
+@workspace_options()
+def index_upgrade(home: str | None) -> None:
+    """Bring the index's layout up to date in place (writing commands do this by themselves;
+    reading commands never write, so they ask for it)."""
+    _, records = _index(home)
+    before, after = records.upgrade()
+    where = records.location.shown()
+    if before == after:
+        click.echo(f"the index at {where} is up to date (revision {after})")
+    else:
+        click.echo(f"upgraded the index at {where} from {before or 'nothing'} to revision "
+                   f"{after}")
+
+
+@index.command("migrate")
+@click.option("--to", "target", required=True, metavar="URL",
+              help="The empty database to copy the index to, like "
+                   "postgresql://aftersales@db/centre.")
+@workspace_options(json_output=True)
+def index_migrate(target: str, home: str | None, as_json: bool) -> None:
+    """Copy this workspace's index, every row as it is, to another database — a shared
+    PostgreSQL server that every machine of a centre then uses. The original is not changed.
+    Afterwards set [index] url in aftersales.toml (or AFTERSALES_INDEX_URL) to the new URL."""
+    from generator.records.migrate import migrate
+
+    workspace, records = _index(home)
+    copied = migrate(records, target, workspace.root, workspace.config)
+    if as_json:
+        echo_json({"target": copied.target, "rows": copied.rows})
+        return
+    click.echo(f"copied the index to {copied.target}: "
+               + ", ".join(f"{count} {name}" for name, count in copied.rows.items()))
+    click.echo("point this workspace (and every machine of the centre) at it in aftersales.toml:")
+    click.echo(f'  [index]\n  url = "{copied.target}"')
+    click.echo("(with the password, if it needs one), or set AFTERSALES_INDEX_URL; keep the "
+               "documents' folder ([documents] output) where every machine can reach it")

@@ -1,19 +1,15 @@
 """The one path every document takes: input → validate → enrich → render → write → index.
 
-Nothing is written unless validation passes, and a failure after that (a template error, a full
-disk) removes whatever files were written and rolls the index back, so a document exists on disk
-exactly when it has an index row.
+Nothing is written unless validation passes. The numbers are taken, the documents drawn and
+written, and their rows recorded through `generator.records.filing`: a failure part-way (a
+template error, a full disk, a kill) leaves no document and voids the numbers it took, so a
+document exists on disk exactly when it has an index row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,21 +18,13 @@ from typing import Any
 from generator.documents.context import build_context
 from generator.documents.forms import Form, load_form
 from generator.documents.validate import canonical_keys, validate
-from generator.errors import AftersalesError, UnknownTicket, UsageError, ValidationFailed
-from generator.records.index import DocumentRow, Transaction, index_of
+from generator.errors import UnknownTicket, UsageError, ValidationFailed
+from generator.records.filing import WrittenDocument, filing
+from generator.records.index import Numbering, Opening, index_of
 from generator.render.fonts import find_cjk_font
 from generator.workspace import Workspace, sha256_file
 
 FORMATS = ("docx", "pdf")
-
-
-@dataclass
-class WrittenDocument:
-    id: int
-    path: str
-    format: str
-    sha256: str
-    size: int
 
 
 @dataclass
@@ -145,13 +133,6 @@ def prepare(
     return validate(form, data, font.can_draw if font else None)
 
 
-def _template_identity(workspace: Workspace, path: Path) -> str:
-    try:
-        return workspace.relative(path)
-    except ValueError:
-        return f"bundled:{path.parent.name}/{path.name}"
-
-
 def _render(workspace: Workspace, form: Form, fmt: str, ctx: dict) -> tuple[bytes, Path]:
     """Bytes of one format, and the file it was made from (template or layout)."""
     if fmt == "docx":
@@ -179,62 +160,14 @@ def render_blank(workspace: Workspace, form_name: str, formats: str | list[str] 
             for fmt in parse_formats(formats, workspace)}
 
 
-def _write_temp(directory: Path, content: bytes) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=directory, prefix=".partial-")
-    with os.fdopen(handle, "wb") as out:
-        out.write(content)
-        out.flush()
-        os.fsync(out.fileno())
-    return Path(name)
-
-
-class Recorder:
-    """Writes documents and their index rows inside one transaction (see `recording`)."""
-
-    def __init__(self, workspace: Workspace, tx: Transaction) -> None:
-        self.workspace = workspace
-        self.tx = tx
-        self.written: list[Path] = []
-
-    def write(self, final: Path, content: bytes, *, ticket: str | None, form: str,
-              record_no: str, fmt: str, data: str, source: Path | tuple[str, str],
-              stamp: str) -> WrittenDocument:
-        """Write `content` to `final` atomically and index it. `source` is the template file,
-        or (identity, sha256) for a document made from many sources."""
-        workspace = self.workspace
-        if final.exists():  # never overwrite: the index and output/ have diverged
-            raise AftersalesError(
-                f"{workspace.relative(final)} exists but is not in the index; "
-                f"run `aftersales index verify` and move the stray file away"
-            )
-        temp = _write_temp(final.parent, content)
-        self.written.append(temp)
-        os.replace(temp, final)
-        self.written[-1] = final
-        identity, source_sha = (source if isinstance(source, tuple)
-                                else (_template_identity(workspace, source), sha256_file(source)))
-        row = DocumentRow(
-            ticket=ticket, form=form, record_no=record_no, format=fmt,
-            path=workspace.relative(final), sha256=hashlib.sha256(content).hexdigest(),
-            size=len(content), created_at=stamp, data=data, template=identity,
-            template_sha256=source_sha,
-        )
-        return WrittenDocument(self.tx.add_document(row), row.path, fmt, row.sha256, row.size)
-
-
-@contextmanager
-def recording(workspace: Workspace) -> Iterator[Recorder]:
-    """An index transaction and the files written under it: both kept, or neither."""
-    recorder = None
+def source_of(workspace: Workspace, path: Path) -> tuple[str, str]:
+    """What the index records a document was made from: the template's (or layout's) name in
+    the workspace, or `bundled:…`, and its SHA-256."""
     try:
-        with index_of(workspace).transaction() as tx:
-            recorder = Recorder(workspace, tx)
-            yield recorder
-    except BaseException:
-        for path in recorder.written if recorder else []:
-            path.unlink(missing_ok=True)
-        raise
+        identity = workspace.relative(path)
+    except ValueError:
+        identity = f"bundled:{path.parent.name}/{path.name}"
+    return identity, sha256_file(path)
 
 
 def fill(
@@ -253,35 +186,26 @@ def fill(
     form = load_form(workspace, form_name)
     chosen = parse_formats(formats, workspace)
     clean = prepare(workspace, form, data, ticket, chosen, now)
-    stamp = now.isoformat(sep=" ", timespec="seconds")
     stored = to_json(clean)
     config = workspace.config
+    opens = ticket is None and form.ticket_mode == "opens"
+    prefix = config["tickets"]["prefix"]
+    new_ticket = (Numbering(f"ticket:{prefix}:{now.year}", f"{prefix}-{now.year}-",
+                            config["tickets"]["digits"]) if opens else None)
+    record = Numbering(f"record:{form.record_prefix}:{now.year}",
+                       f"{form.record_prefix}-{now.year}-", 4)
 
-    with recording(workspace) as recorder:
-        tx = recorder.tx
-        opened = False
-        if ticket is None and form.ticket_mode == "opens":
-            prefix = config["tickets"]["prefix"]
-            sequence = tx.next_number(f"ticket:{prefix}:{now.year}")
-            ticket = f"{prefix}-{now.year}-{sequence:0{config['tickets']['digits']}d}"
-            tx.open_ticket(ticket, stamp, stored, form.definition.get("stage", "received"))
-            tx.add_event(ticket, stamp, "opened", form.name)
-            opened = True
-        elif ticket is not None and not tx.ticket_exists(ticket):
-            raise UnknownTicket(f"unknown ticket {ticket}")
-        sequence = tx.next_number(f"record:{form.record_prefix}:{now.year}")
-        record_no = f"{form.record_prefix}-{now.year}-{sequence:04d}"
-        ctx = build_context(form, clean, config=config, record_no=record_no,
-                            ticket=ticket or "", language=language)
-        folder = workspace.output_dir / (ticket or form.name)
-        result = FillResult(form.name, ticket, record_no, opened_ticket=opened)
-        for fmt in chosen:
+    def paths(ticket: str | None, record_no: str) -> list[str]:
+        return [f"{ticket or form.name}/{form.name}_{record_no}.{fmt}" for fmt in chosen]
+
+    with filing(workspace, form=form.name, record=record, ticket=ticket,
+                new_ticket=new_ticket, paths=paths,
+                stamp=now.isoformat(sep=" ", timespec="seconds")) as job:
+        if opens:
+            job.opening = Opening(stored, form.definition.get("stage", "received"))
+        ctx = build_context(form, clean, config=config, record_no=job.record_no,
+                            ticket=job.ticket or "", language=language)
+        for fmt, path in zip(chosen, job.paths, strict=True):
             content, source = _render(workspace, form, fmt, ctx)
-            result.documents.append(recorder.write(
-                folder / f"{form.name}_{record_no}.{fmt}", content, ticket=ticket,
-                form=form.name, record_no=record_no, fmt=fmt, data=stored, source=source,
-                stamp=stamp,
-            ))
-        if ticket:
-            tx.add_event(ticket, stamp, "filed", f"{form.name} {record_no}")
-    return result
+            job.write(path, content, fmt=fmt, data=stored, source=source_of(workspace, source))
+    return FillResult(form.name, job.ticket, job.record_no, job.documents, opened_ticket=opens)

@@ -1,75 +1,62 @@
-"""The records index: tickets, documents and events in one SQLite file.
+"""The records index: tickets, documents and events, and the numbers handed out for them.
 
-This is the only module that speaks SQL. The statements are portable (no SQLite-only syntax
-outside `_connect` and `transaction`), so a shared PostgreSQL server can take its place later.
+A document is filed in three steps, so that no lock is held while it is drawn:
 
-Each document row carries `row_hash`, a SHA-256 over its own fields and the previous row of the
-same ticket, so an edited or deleted row breaks the ticket's chain and `index verify` says so.
+1. `reserve` takes the ticket and record numbers in one short transaction and records the
+   reservation (who is filing, which files it may write);
+2. the caller renders and writes the files (`DocumentStore.write`), holding nothing;
+3. `record` adds the document rows and events to the ticket's hash chain in a second short
+   transaction, or `void` gives the reservation up and removes its files.
+
+A process killed between 1 and 3 leaves a reservation whose owner is gone: the next writing
+command voids it (`recover`), removes what it wrote, and records the void in the ticket's
+history, so the number is never reused and never a silent gap.
+
+Only this package speaks SQL, through SQLAlchemy Core, so the same statements run on SQLite
+(the default, in the workspace) and on a shared PostgreSQL server.
 """
 
 from __future__ import annotations
 
-import hashlib
+import datetime as dt
 import json
-import sqlite3
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS counters (
-    name  TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tickets (
-    number    TEXT PRIMARY KEY,
-    state     TEXT NOT NULL,
-    opened_at TEXT NOT NULL,
-    data      TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS documents (
-    id              INTEGER PRIMARY KEY,
-    ticket          TEXT REFERENCES tickets(number),
-    form            TEXT NOT NULL,
-    record_no       TEXT NOT NULL,
-    format          TEXT NOT NULL,
-    path            TEXT NOT NULL UNIQUE,
-    sha256          TEXT NOT NULL,
-    size            INTEGER NOT NULL,
-    created_at      TEXT NOT NULL,
-    data            TEXT NOT NULL,
-    template        TEXT NOT NULL,
-    template_sha256 TEXT NOT NULL,
-    prev_hash       TEXT NOT NULL,
-    row_hash        TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS documents_ticket ON documents (ticket);
-CREATE TABLE IF NOT EXISTS events (
-    id     INTEGER PRIMARY KEY,
-    ticket TEXT NOT NULL REFERENCES tickets(number),
-    at     TEXT NOT NULL,
-    kind   TEXT NOT NULL,
-    detail TEXT NOT NULL
-);
-"""
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
-SCHEMA_VERSION = 1
-GENESIS = "0" * 64
-# The fields a row's hash covers, in order: everything but its id and the hash itself.
-HASHED = ("ticket", "form", "record_no", "format", "path", "sha256", "size", "created_at",
-          "data", "template", "template_sha256", "prev_hash")
+from generator.errors import IndexUnavailable, NumberTaken, UnknownTicket
+from generator.records import database, ledger, owners
+from generator.records.database import LOCK_SPACE, Location
+from generator.records.schema import (
+    HEAD,
+    chains,
+    counters,
+    documents,
+    events,
+    reservations,
+    tickets,
+)
+from generator.records.store import DocumentStore
+
+# A reservation on another machine, whose liveness SQLite cannot check, is taken for abandoned
+# after this long (no fill takes hours; PostgreSQL knows at once, see `owner_alive`).
+FOREIGN_OWNER_HOURS = 6
 
 
 @dataclass
 class DocumentRow:
+    """A document as it is recorded: where it is, its hash, and what made it."""
+
     ticket: str | None
     form: str
     record_no: str
     format: str
-    path: str
+    path: str  # in the store
     sha256: str
     size: int
     created_at: str
@@ -78,144 +65,421 @@ class DocumentRow:
     template_sha256: str
 
 
-def row_hash(row: dict[str, Any]) -> str:
-    canonical = json.dumps([row[k] for k in HASHED], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+@dataclass(frozen=True)
+class Numbering:
+    """A number made from a counter: `prefix` and the counter's value in `digits` digits
+    (Numbering("record:TS:2026", "TS-2026-", 4) makes TS-2026-0001, TS-2026-0002, …)."""
+
+    counter: str
+    prefix: str
+    digits: int
+
+    def make(self, value: int) -> str:
+        return f"{self.prefix}{value:0{self.digits}d}"
 
 
-class Transaction:
-    """Writes, inside one locked transaction (see `Index.transaction`)."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.db = connection
-
-    def next_number(self, counter: str) -> int:
-        row = self.db.execute("SELECT value FROM counters WHERE name = ?", (counter,)).fetchone()
-        value = (row[0] if row else 0) + 1
-        if row:
-            self.db.execute("UPDATE counters SET value = ? WHERE name = ?", (value, counter))
-        else:
-            self.db.execute("INSERT INTO counters (name, value) VALUES (?, ?)", (counter, value))
-        return value
-
-    def open_ticket(self, number: str, opened_at: str, data: str, state: str) -> None:
-        self.db.execute(
-            "INSERT INTO tickets (number, state, opened_at, data) VALUES (?, ?, ?, ?)",
-            (number, state, opened_at, data),
-        )
-
-    def ticket_exists(self, number: str) -> bool:
-        found = self.db.execute("SELECT 1 FROM tickets WHERE number = ?", (number,)).fetchone()
-        return found is not None
-
-    def add_document(self, document: DocumentRow) -> int:
-        row = asdict(document)
-        last = self.db.execute(
-            "SELECT row_hash FROM documents WHERE ticket IS ? ORDER BY id DESC LIMIT 1",
-            (document.ticket,),
-        ).fetchone()
-        row["prev_hash"] = last[0] if last else GENESIS
-        row["row_hash"] = row_hash(row)
-        columns = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        cursor = self.db.execute(
-            f"INSERT INTO documents ({columns}) VALUES ({marks})", tuple(row.values())
-        )
-        return cursor.lastrowid
-
-    def add_event(self, ticket: str, at: str, kind: str, detail: str) -> None:
-        self.db.execute(
-            "INSERT INTO events (ticket, at, kind, detail) VALUES (?, ?, ?, ?)",
-            (ticket, at, kind, detail),
-        )
+@dataclass
+class Reservation:
+    id: int
+    form: str
+    record_no: str
+    ticket: str | None
+    opens_ticket: bool
+    paths: list[str]
+    stamp: str
 
 
-def _retry_while_locked(action, seconds: float = 60.0):
-    """Switching a new database to WAL needs it to itself, and SQLite answers "locked" at once
-    there rather than waiting (the busy timeout does not apply): when several processes create
-    the index together, wait and try again."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return action()
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
+@dataclass(frozen=True)
+class Opening:
+    """A ticket opened by the record being filed: its data and first state."""
+
+    data: str
+    state: str
+
+
+def now_stamp() -> str:
+    return dt.datetime.now().isoformat(sep=" ", timespec="seconds")
 
 
 class Index:
-    """The index of one workspace. Holds one connection for the life of the process (opening
-    and closing per document would checkpoint the WAL each time, most of a fill's cost)."""
+    """The index of one workspace. Holds its connections for the life of the command (opening
+    one per document would cost more than filing it)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._db: sqlite3.Connection | None = None
+    def __init__(self, location: Location, store: DocumentStore, busy_seconds: float) -> None:
+        self.location = location
+        self.store = store
+        self.busy_seconds = busy_seconds
+        self._writer: sa.Connection | None = None
+        self._reader: sa.Engine | None = None
+        self._writer_engine: sa.Engine | None = None
+        self._recovered = False
 
-    def _connection(self) -> sqlite3.Connection:
-        if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: transactions are begun explicitly, as BEGIN IMMEDIATE, so
-            # two processes never both read a counter before either writes it.
-            db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            db.row_factory = sqlite3.Row
-            _retry_while_locked(lambda: db.execute("PRAGMA journal_mode = WAL"))
-            # In WAL mode NORMAL never corrupts the file; a power cut may lose the last commit,
-            # and `index verify` then names the documents it left unindexed.
-            db.execute("PRAGMA synchronous = NORMAL")
-            db.execute("PRAGMA foreign_keys = ON")
-            if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-                db.executescript(SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
-            self._db = db
-        return self._db
+    @property
+    def is_postgresql(self) -> bool:
+        return not self.location.is_sqlite
 
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+    # --- connections -----------------------------------------------------------------------
+
+    def _explained(self):
+        return database.explained(self.location, self.busy_seconds)
+
+    def writer(self) -> sa.Connection:
+        """The connection writes go through, the schema brought up to date on first use."""
+        if self._writer is None:
+            with self._explained():
+                engine = database.create_engine(self.location, write=True,
+                                                busy_seconds=self.busy_seconds)
+                connection = engine.connect()
+                try:
+                    database.upgrade(connection, self.location, self.store.display(""))
+                except BaseException:
+                    connection.close()
+                    engine.dispose()
+                    raise
+            self._writer_engine, self._writer = engine, connection
+        return self._writer
+
+    def reader(self) -> sa.Engine | None:
+        """An engine for reading, or None when there is no index yet (reading never creates
+        one). Readers never write: not the schema, not SQLite's -wal and -shm files."""
+        if self._reader is None:
+            if self.location.is_sqlite and not self.location.sqlite_path.exists():
+                return None
+            with self._explained():
+                engine = database.create_engine(self.location, write=False,
+                                                busy_seconds=self.busy_seconds)
+                with engine.connect() as conn:
+                    found = database.revision(conn)
+                    conn.rollback()
+            if found is None:
+                engine.dispose()
+                return None
+            database.check_readable(found, self.location)
+            self._reader = engine
+        return self._reader
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield Transaction(db)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+    def writing(self) -> Iterator[sa.Connection]:
+        """One short write transaction."""
+        conn = self.writer()
+        with self._explained():
+            conn.execution_options(immediate=True)
+            with conn.begin():
+                yield conn
 
-    def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
-        if self._db is None and not self.path.exists():
-            return []  # reading never creates an index
-        return [dict(row) for row in self._connection().execute(sql, params)]
+    @contextmanager
+    def reading(self, snapshot: bool = False) -> Iterator[sa.Connection | None]:
+        """A read transaction (one consistent snapshot when `snapshot`); None: no index yet.
+        Uses the writer's connection when this process has one, so it sees its own writes."""
+        if self._writer is not None and not snapshot:
+            with self._explained():
+                self._writer.execution_options(immediate=False)
+                with self._writer.begin():
+                    yield self._writer
+            return
+        engine = self.reader() if self._writer is None else self._writer_engine
+        if engine is None:
+            yield None
+            return
+        with self._explained(), engine.connect() as conn:
+            if snapshot and self.is_postgresql:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ",
+                                              postgresql_readonly=True)
+            with conn.begin():
+                yield conn
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Bring the schema up to date (`index upgrade`): the revisions before and after."""
+        before = None
+        engine = self.reader()
+        if engine is not None:
+            with self._explained(), engine.connect() as conn:
+                before = database.revision(conn)
+                conn.rollback()
+        self.writer()
+        return before, HEAD
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer_engine.dispose()
+            self._writer = self._writer_engine = None
+        if self._reader is not None:
+            self._reader.dispose()
+            self._reader = None
+
+    # --- numbers ---------------------------------------------------------------------------
+
+    def _insert(self, table: sa.Table):
+        return (postgresql if self.is_postgresql else sqlite).insert(table)
+
+    def _next(self, conn: sa.Connection, counter: str) -> int:
+        """The counter's next value, taken atomically (one statement, on both databases), so
+        two processes — or two machines — never take the same number."""
+        statement = self._insert(counters).values(name=counter, value=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=[counters.c.name], set_={"value": counters.c.value + 1}
+        ).returning(counters.c.value)
+        return conn.execute(statement).scalar_one()
+
+    def reserve(self, *, form: str, record: Numbering | str, ticket: str | None = None,
+                new_ticket: Numbering | None = None,
+                paths: Callable[[str | None, str], list[str]],
+                stamp: str | None = None) -> Reservation:
+        """Take the numbers for one record and reserve them (step 1). `record` is a numbering,
+        or a number the user chose (a rulebook version); `paths(ticket, record_no)` says which
+        files the record will write, so a kill can be cleaned up."""
+        self.recover()
+        stamp = stamp or now_stamp()
+        with self.writing() as conn:
+            if new_ticket is not None:
+                ticket = new_ticket.make(self._next(conn, new_ticket.counter))
+            elif ticket is not None and conn.execute(
+                    sa.select(tickets.c.number).where(tickets.c.number == ticket)).first() is None:
+                raise UnknownTicket(f"unknown ticket {ticket}")
+            if isinstance(record, Numbering):
+                record_no = record.make(self._next(conn, record.counter))
+            else:
+                record_no = record
+                taken = conn.execute(
+                    sa.select(reservations.c.state).where(
+                        reservations.c.form == form, reservations.c.record_no == record_no,
+                        reservations.c.state != "voided")).scalar()
+                if taken:
+                    raise NumberTaken(form, record_no, "filed" if taken == "filed"
+                                      else "being filed by another process")
+            planned = paths(ticket, record_no)
+            reservation_id = conn.execute(reservations.insert().values(
+                form=form, record_no=record_no, ticket=ticket,
+                opens_ticket=new_ticket is not None, state="reserved",
+                owner=owners.this_process(), reserved_at=stamp, paths=json.dumps(planned),
+            ).returning(reservations.c.id)).scalar_one()
+            if self.is_postgresql:
+                # held for as long as this connection lives: if the process dies, the server
+                # lets go, and the next writer knows the reservation is abandoned
+                conn.execute(sa.select(sa.func.pg_advisory_lock(LOCK_SPACE, reservation_id)))
+        return Reservation(reservation_id, form, record_no, ticket, new_ticket is not None,
+                           planned, stamp)
+
+    # --- recording -------------------------------------------------------------------------
+
+    def record(self, reservation: Reservation, rows: list[DocumentRow],
+               opening: Opening | None = None) -> list[int]:
+        """Record the written documents (step 3): their rows and events, appended to the
+        ticket's chain. Returns the documents' ids."""
+        ticket = reservation.ticket
+        with self.writing() as conn:
+            settled = conn.execute(reservations.update().where(
+                reservations.c.id == reservation.id, reservations.c.state == "reserved",
+            ).values(state="filed", settled_at=now_stamp()))
+            if settled.rowcount != 1:
+                raise IndexUnavailable(
+                    f"{reservation.form} {reservation.record_no} was voided by another process "
+                    f"while it was being written (it took it for abandoned); nothing was filed"
+                )
+            entries: list[tuple[str, dict[str, Any]]] = []
+            what = {"form": reservation.form, "record_no": reservation.record_no}
+            if opening is not None:
+                conn.execute(tickets.insert().values(number=ticket, state=opening.state,
+                                                     opened_at=reservation.stamp,
+                                                     data=opening.data))
+                digest = ledger.ticket_digest(ticket, reservation.stamp, opening.data,
+                                              opening.state)
+                entries.append(("event", self._event(ticket, reservation.stamp, "opened", {
+                    **what, "state": opening.state, "ticket_sha256": digest})))
+            entries += [("document", asdict(row)) for row in rows]
+            if ticket is not None:
+                entries.append(("event", self._event(ticket, reservation.stamp, "filed", {
+                    **what, "documents": [row.path for row in rows]})))
+            ids = self._append(conn, ticket, entries, new_chain=opening is not None)
+        self._release(reservation.id)
+        return [i for (kind, _), i in zip(entries, ids, strict=True) if kind == "document"]
+
+    @staticmethod
+    def _event(ticket: str | None, at: str, kind: str, detail: dict) -> dict[str, Any]:
+        return {"ticket": ticket, "at": at, "kind": kind,
+                "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True)}
+
+    def _append(self, conn: sa.Connection, ticket: str | None,
+                entries: list[tuple[str, dict[str, Any]]], new_chain: bool = False) -> list[int]:
+        """Append rows to a chain, holding its head row locked (FOR UPDATE) meanwhile so that
+        two processes filing on one ticket take turns."""
+        name = ledger.chain_name(ticket)
+        if new_chain:
+            conn.execute(chains.insert().values(name=name, entries=0, head=ledger.GENESIS))
+        head_of = sa.select(chains.c.entries, chains.c.head).where(chains.c.name == name)
+        found = conn.execute(head_of.with_for_update()).first()
+        if found is None:
+            conn.execute(self._insert(chains).values(
+                name=name, entries=0, head=ledger.GENESIS).on_conflict_do_nothing())
+            found = conn.execute(head_of.with_for_update()).first()
+        count, head = found
+        ids = []
+        for kind, values in entries:
+            count += 1
+            head = ledger.link(kind, values, count, head)
+            table = documents if kind == "document" else events
+            ids.append(conn.execute(table.insert().values(**values).returning(table.c.id))
+                       .scalar_one())
+        conn.execute(chains.update().where(chains.c.name == name).values(entries=count,
+                                                                           head=head))
+        return ids
+
+    def void(self, reservation: Reservation, reason: str) -> bool:
+        """Give a reservation up: mark it voided, record that in history and remove its files.
+        False when it was settled meanwhile (filed, or voided by someone else)."""
+        with self.writing() as conn:
+            voided = self._void(conn, reservation.id, reason)
+        if voided:
+            self.store.remove(reservation.paths, reservation.id)
+        self._release(reservation.id)
+        return voided
+
+    def _void(self, conn: sa.Connection, reservation_id: int, reason: str) -> bool:
+        row = conn.execute(sa.select(reservations).where(
+            reservations.c.id == reservation_id, reservations.c.state == "reserved",
+        ).with_for_update()).mappings().first()
+        if row is None:
+            return False
+        stamp = now_stamp()
+        conn.execute(reservations.update().where(reservations.c.id == reservation_id)
+                     .values(state="voided", settled_at=stamp, note=reason))
+        detail = {"form": row["form"], "record_no": row["record_no"], "reason": reason,
+                  "reserved_at": row["reserved_at"]}
+        # a number taken for a ticket that never came to be is voided in the index's own chain
+        chain_ticket = None if row["opens_ticket"] else row["ticket"]
+        if row["opens_ticket"]:
+            detail["ticket"] = row["ticket"]
+        self._append(conn, chain_ticket, [("event", self._event(chain_ticket, stamp, "voided",
+                                                                detail))])
+        return True
+
+    def _release(self, reservation_id: int) -> None:
+        if self.is_postgresql and self._writer is not None:
+            with self._explained():
+                self._writer.execute(sa.select(sa.func.pg_advisory_unlock(LOCK_SPACE,
+                                                                          reservation_id)))
+                self._writer.commit()
+
+    # --- recovery --------------------------------------------------------------------------
+
+    def recover(self) -> list[str]:
+        """Void every reservation whose process is gone and remove its files (once per
+        command). Returns what was voided, as "form record_no"."""
+        if self._recovered:
+            return []
+        self._recovered = True
+        conn = self.writer()
+        with self._explained():
+            with conn.begin():
+                pending = conn.execute(sa.select(reservations).where(
+                    reservations.c.state == "reserved")).mappings().all()
+        voided = []
+        for row in pending:
+            # on PostgreSQL, winning the owner's advisory lock proves it gone; we then hold the
+            # lock until the void is done, so two recovering processes never both act
+            if self.owner_alive(row, conn, keep_lock=True) is not False:
+                continue
+            with self.writing() as tx:
+                done = self._void(tx, row["id"], "interrupted: the process filing it stopped "
+                                                 "before its documents were recorded")
+            if done:
+                self.store.remove(json.loads(row["paths"]), row["id"])
+                voided.append(f"{row['form']} {row['record_no']}")
+            self._release(row["id"])
+        return voided
+
+    def owner_alive(self, row: Any, conn: sa.Connection, keep_lock: bool = False
+                    ) -> bool | None:
+        """Whether the process that reserved `row` still runs (None: cannot tell)."""
+        if self.is_postgresql:
+            # the owner holds the advisory lock while its connection lives, on any machine
+            with self._explained():
+                got = conn.execute(sa.select(sa.func.pg_try_advisory_lock(
+                    LOCK_SPACE, row["id"]))).scalar()
+                if got and not keep_lock:
+                    conn.execute(sa.select(sa.func.pg_advisory_unlock(LOCK_SPACE, row["id"])))
+                if keep_lock:
+                    conn.commit()  # end the statement's transaction; the lock stays
+            return not got
+        alive = owners.alive(row["owner"])
+        if alive is None:
+            reserved = dt.datetime.fromisoformat(row["reserved_at"])
+            if dt.datetime.now() - reserved > dt.timedelta(hours=FOREIGN_OWNER_HOURS):
+                return False
+        return alive
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def _shown(self, row: Any) -> dict[str, Any]:
+        """A document row as people see it: its path from the workspace."""
+        shown = dict(row)
+        shown["path"] = self.store.display(shown["path"])
+        return shown
 
     def ticket(self, number: str) -> dict[str, Any] | None:
-        rows = self._query("SELECT * FROM tickets WHERE number = ?", (number,))
-        return rows[0] if rows else None
+        with self.reading() as conn:
+            if conn is None:
+                return None
+            row = conn.execute(sa.select(tickets).where(tickets.c.number == number)).first()
+            return dict(row._mapping) if row else None
 
-    def documents(self, ticket: str | None = None, form: str | None = None) -> list[dict]:
-        sql, params = "SELECT * FROM documents WHERE 1 = 1", []
+    def documents(self, ticket: str | None = None, form: str | None = None
+                  ) -> Iterator[dict[str, Any]]:
+        """Documents in the order they were filed, streamed (a million rows need no more
+        memory than one)."""
+        query = sa.select(documents).order_by(documents.c.id)
         if ticket is not None:
-            sql += " AND ticket = ?"
-            params.append(ticket)
+            query = query.where(documents.c.ticket == ticket)
         if form is not None:
-            sql += " AND form = ?"
-            params.append(form)
-        return self._query(sql + " ORDER BY id", tuple(params))
+            query = query.where(documents.c.form == form)
+        with self.reading() as conn:
+            if conn is None:
+                return
+            result = conn.execute(query.execution_options(stream_results=True, yield_per=1000))
+            for row in result.mappings():
+                yield self._shown(row)
 
-    def document(self, key: str) -> dict[str, Any] | None:
-        """A document by its id or its path relative to the workspace."""
-        if key.isdigit():
-            rows = self._query("SELECT * FROM documents WHERE id = ?", (int(key),))
+    def count(self, table: sa.Table = documents) -> int:
+        with self.reading() as conn:
+            if conn is None:
+                return 0
+            return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+    def document(self, ref: str) -> dict[str, Any] | None:
+        """A document by its id, or its path as shown, as stored, or on this machine."""
+        if ref.isascii() and ref.isdigit() and len(ref) <= 18:
+            condition = documents.c.id == int(ref)
         else:
-            rows = self._query("SELECT * FROM documents WHERE path = ?", (key,))
-        return rows[0] if rows else None
+            condition = documents.c.path == self.store.key(ref)
+        with self.reading() as conn:
+            if conn is None:
+                return None
+            row = conn.execute(sa.select(documents).where(condition)).mappings().first()
+            return self._shown(row) if row else None
+
+    def form_names(self) -> set[str]:
+        with self.reading() as conn:
+            if conn is None:
+                return set()
+            return set(conn.execute(sa.select(documents.c.form).distinct()).scalars())
 
     def events(self, ticket: str) -> list[dict[str, Any]]:
-        return self._query("SELECT * FROM events WHERE ticket = ? ORDER BY id", (ticket,))
+        with self.reading() as conn:
+            if conn is None:
+                return []
+            query = sa.select(events).where(events.c.ticket == ticket).order_by(events.c.entry)
+            return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def index_of(workspace) -> Index:
-    """The workspace's index, opened once per command."""
-    return workspace.shared("index", lambda: Index(workspace.index_path))
+    """The workspace's index, opened once per command and closed with the workspace."""
+    return workspace.shared("index", lambda: open_index(workspace.root, workspace.config,
+                                                        workspace.output_dir))
+
+
+def open_index(root: Path, config: dict, output: Path) -> Index:
+    location = database.locate(root, config)
+    ignore = [location.sqlite_path] if location.sqlite_path else []
+    return Index(location, DocumentStore(output, root, ignore),
+                 float(config["index"]["busy_timeout"]))

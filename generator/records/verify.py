@@ -1,46 +1,370 @@
-"""`index verify`: every indexed file is there with its hash, every file is indexed, every
-ticket's hash chain is whole."""
+"""`index verify`: is every record complete and untampered?
+
+Three passes over one consistent snapshot of the index, each a walk of sorted streams side by
+side, so memory stays flat however many documents there are:
+
+1. checkpoints: each one unaltered, signed by the configured key, following the one before, and
+   none missing that the key's checkpoint log knows of;
+2. history, chain by chain: every document and event row hashes to what it says, continues its
+   ticket's chain, matches what a checkpoint signed for its place; every chain ends where its
+   recorded head says, every ticket row matches its opening event, and nothing a checkpoint
+   signed is gone;
+3. files, path by path (the store walked in the order SQL sorts the paths): every indexed file
+   is there with its SHA-256 and every file is indexed.
+
+A file being written by a fill in flight is not a problem, nor are the traces of a fill that
+was killed (its reservation explains them; the next writing command removes them): those, and
+numbers voided, are reported as notes.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import heapq
+import itertools
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
-from generator.records.index import GENESIS, index_of, row_hash
-from generator.workspace import Workspace, sha256_file
+import sqlalchemy as sa
 
-# Files in output/ that are not documents: the placeholder and the index database itself.
-NOT_DOCUMENTS = (".gitkeep",)
+from generator.records import ledger
+from generator.records.index import Index
+from generator.records.schema import chains, checkpoints, documents, reservations, tickets
+from generator.records.signing import (
+    FINGERPRINT_CHARS,
+    Keys,
+    SignedEntry,
+    checkpoint_hash,
+    history_rows,
+    signed_entries,
+    statement_bytes,
+    streamed,
+)
+from generator.records.store import partial_reservation
+from generator.workspace import sha256_file
 
 
-def verify(workspace: Workspace) -> list[str]:
-    """Problems found, one line each; an empty list means the records are intact."""
-    problems = []
-    rows = index_of(workspace).documents()
-    heads: dict[str | None, str] = {}
-    for row in rows:
-        path = workspace.root / row["path"]
-        if not path.is_file():
-            problems.append(f"missing: {row['path']} (document {row['id']})")
-        elif sha256_file(path) != row["sha256"]:
-            problems.append(f"changed: {row['path']} (document {row['id']}): its SHA-256 "
-                            f"is no longer the one indexed")
-        expected_prev = heads.get(row["ticket"], GENESIS)
-        if row["prev_hash"] != expected_prev or row_hash(row) != row["row_hash"]:
-            problems.append(f"tampered index row: document {row['id']} ({row['path']}) does "
-                            f"not continue the hash chain of ticket {row['ticket'] or '-'}")
-        heads[row["ticket"]] = row["row_hash"]
+@dataclass
+class Report:
+    documents: int = 0
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checkpoint: dict[str, Any] | None = None
 
-    indexed = {row["path"] for row in rows}
-    index_files = {workspace.index_path.resolve()}
-    index_files |= {Path(f"{workspace.index_path.resolve()}{s}") for s in ("-wal", "-shm",
-                                                                           "-journal")}
-    output = workspace.output_dir
-    if output.is_dir():
-        for path in sorted(output.rglob("*")):
-            if not path.is_file() or path.name in NOT_DOCUMENTS or path.resolve() in index_files:
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(index: Index, keys: Keys) -> Report:
+    report = Report()
+    with index.reading(snapshot=True) as conn:
+        if conn is None:
+            _files(index, None, report, {})  # no index yet: every file is unindexed
+            return report
+        signed = _checkpoints(conn, keys, report)
+        check_history(conn, index, report.problems, signed=signed)
+        pending = _reservations(conn, index, report)
+        _files(index, conn, report, pending)
+    return report
+
+
+# --- checkpoints -----------------------------------------------------------------------------
+
+
+def _checkpoints(conn: sa.Connection, keys: Keys, report: Report) -> Iterator[SignedEntry]:
+    previous_hash, previous_id, latest = ledger.GENESIS, 0, None
+    rows = conn.execute(streamed(sa.select(checkpoints.c.id, checkpoints.c.at,
+                                           checkpoints.c.statement, checkpoints.c.signature,
+                                           checkpoints.c.hash).order_by(checkpoints.c.id)))
+    problems = report.problems
+    for row in rows.mappings():
+        name = f"checkpoint {row['id']}"
+        statement = json.loads(row["statement"])
+        body = statement_bytes(statement)
+        if checkpoint_hash(body, row["signature"]) != row["hash"] or \
+                statement.get("checkpoint") != row["id"]:
+            problems.append(f"{name} was altered after it was signed")
+        if statement.get("previous") != previous_hash:
+            problems.append(f"{name} does not follow checkpoint {previous_id or '-'}: a "
+                            f"checkpoint between them was removed or replaced")
+        if keys.public is not None:
+            if statement.get("key") != keys.key_id:
+                problems.append(f"{name} was signed by key {statement.get('key')}, not by the "
+                                f"configured key {keys.key_id} ({keys.setting})")
+            elif not _signature_holds(keys, body, row["signature"]):
+                problems.append(f"{name} has a signature that does not match its statement: "
+                                f"it was altered after it was signed")
+        previous_hash, previous_id, latest = row["hash"], row["id"], statement
+    _check_log(keys, previous_id, report, conn)
+    if latest is None:
+        report.notes.append("no checkpoint yet: the hash chains catch edited and removed rows, "
+                            "but not someone who rewrites a row and every hash after it; sign "
+                            "the history with `aftersales index checkpoint`")
+    else:
+        report.checkpoint = {"id": previous_id, "at": latest["at"],
+                             "last_document": latest["last_document"],
+                             "last_event": latest["last_event"], "key": latest.get("key")}
+        if keys.public is None:
+            report.notes.append(
+                f"{previous_id} checkpoint(s) not checked against a key (none configured: "
+                f"[index] signing_key or public_key, or AFTERSALES_SIGNING_KEY): anyone who "
+                f"can write the database could have re-signed them with a key of their own")
+    return signed_entries(conn)
+
+
+def _signature_holds(keys: Keys, body: bytes, signature: str) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        keys.public.verify(bytes.fromhex(signature), body)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _check_log(keys: Keys, newest: int, report: Report, conn: sa.Connection) -> None:
+    """The key's checkpoint log knows the newest checkpoint taken with it; the database must
+    still have it."""
+    if keys.log is None or not keys.log.is_file():
+        return
+    logged = None
+    for line in keys.log.read_text("utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        logged = entry if logged is None or entry["checkpoint"] > logged["checkpoint"] else logged
+    if logged is None:
+        return
+    if logged["checkpoint"] > newest:
+        report.problems.append(
+            f"checkpoint {logged['checkpoint']} (taken {logged['at']}, recorded in {keys.log}) "
+            f"is missing from the index: checkpoints were removed, and whatever changed since "
+            f"checkpoint {newest or '-'} is unprotected")
+        return
+    stored = conn.execute(sa.select(checkpoints.c.hash).where(
+        checkpoints.c.id == logged["checkpoint"])).scalar()
+    if stored != logged["hash"]:
+        report.problems.append(f"checkpoint {logged['checkpoint']} in the index is not the one "
+                               f"recorded in {keys.log}: it was replaced")
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+def check_history(conn: sa.Connection, index: Index, problems: list[str],
+                  signed: Iterable[SignedEntry] | None) -> None:
+    """Pass 2: every chain, row by row, against its head, its ticket and its signatures."""
+    rows = history_rows(conn)
+    ticket_rows = conn.execute(streamed(sa.select(tickets).order_by(tickets.c.number)))
+    chain_rows = conn.execute(streamed(sa.select(chains).order_by(chains.c.name)))
+    groups = align(
+        ((ledger.chain_name(row["ticket"]), (kind, row)) for kind, row in rows),
+        ((e.chain, e) for e in (signed or ())),
+        ((row["number"], row) for row in ticket_rows.mappings()),
+        ((row["name"], row) for row in chain_rows.mappings()),
+    )
+    for name, (links, signatures, ticket, head) in groups:
+        _check_chain(name, links, signatures, ticket[0] if ticket else None,
+                     head[0] if head else None, index, problems)
+
+
+def _describe(kind: str, row: Any, index: Index) -> str:
+    if kind == "document":
+        return f"document {row['id']} ({index.store.display(row['path'])})"
+    return f"event {row['id']} ({row['kind']})"
+
+
+def _check_chain(name: str, links: list, signatures: list[SignedEntry], ticket: Any,
+                 head: Any, index: Index, problems: list[str]) -> None:
+    label = f"ticket {name}" if name else "the documents of no ticket"
+    expected_head, computed = ledger.GENESIS, {}
+    state, digest = None, None
+    for place, (kind, row) in enumerate(links, start=1):
+        own = ledger.row_hash(kind, row)
+        computed[row["entry"]] = (own, kind, row)
+        if row["entry"] != place or row["prev_hash"] != expected_head or own != row["row_hash"]:
+            problems.append(f"tampered index row: {_describe(kind, row, index)} does not "
+                            f"continue the hash chain of {label}")
+        expected_head = row["row_hash"]
+        if kind == "event" and row["kind"] in ("opened", "moved"):
+            detail = _detail(row)
+            state = detail.get("state", detail.get("to", state))
+            digest = detail.get("ticket_sha256", digest)
+
+    if head is None:
+        if links:
+            problems.append(f"{label}: its chain head is gone (the chains table has no row for "
+                            f"it, but {len(links)} rows remain)")
+    elif head["entries"] != len(links) or head["head"] != expected_head:
+        problems.append(f"{label}: its recorded head ({head['entries']} rows) does not match "
+                        f"its rows ({len(links)}): a row was removed, added or rewritten")
+
+    if name:
+        if ticket is None and links:
+            problems.append(f"ticket {name} is gone from the tickets table, but {len(links)} "
+                            f"rows of its history remain")
+        elif ticket is not None and not links:
+            problems.append(f"ticket {name} has no history: its documents and events are gone")
+        elif ticket is not None:
+            own = ledger.ticket_digest(ticket["number"], ticket["opened_at"], ticket["data"],
+                                       _opening_state(links) or ticket["state"])
+            if digest is not None and own != digest:
+                problems.append(f"ticket {name}: its row was changed; it no longer matches what "
+                                f"its opening recorded")
+            if state is not None and ticket["state"] != state:
+                problems.append(f"ticket {name}: its state is {ticket['state']!r}, but its "
+                                f"history leaves it {state!r}")
+
+    _check_signatures(name, label, signatures, computed, links, index, problems)
+
+
+def _opening_state(links: list) -> str | None:
+    for kind, row in links:
+        if kind == "event" and row["kind"] == "opened":
+            return _detail(row).get("state")
+    return None
+
+
+def _detail(row: Any) -> dict[str, Any]:
+    try:
+        detail = json.loads(row["detail"])
+    except (TypeError, ValueError):
+        return {}
+    return detail if isinstance(detail, dict) else {}
+
+
+def _check_signatures(name: str, label: str, signatures: list[SignedEntry],
+                      computed: dict[int, tuple], links: list, index: Index,
+                      problems: list[str]) -> None:
+    if not signatures:
+        return
+    if not links:
+        kinds = [s.kind for s in signatures]
+        problems.append(f"{label}, signed by checkpoint {signatures[0].checkpoint} with "
+                        f"{kinds.count('document')} documents and {kinds.count('event')} "
+                        f"events, is gone")
+        return
+    rewritten = []
+    for entry in signatures:
+        found = computed.get(entry.entry)
+        what = (f"{entry.kind} {entry.id} ("
+                f"{index.store.display(entry.label) if entry.kind == 'document' else entry.label})")
+        if found is None:
+            problems.append(f"{what}, entry {entry.entry} of {label}, signed by checkpoint "
+                            f"{entry.checkpoint}, is gone")
+        elif found[0][:FINGERPRINT_CHARS] != entry.fingerprint:
+            rewritten.append((entry, _describe(found[1], found[2], index)))
+    if rewritten:
+        first, described = rewritten[0]
+        more = (f" (and the {len(rewritten) - 1} later rows of {label} were re-hashed after "
+                f"it)" if len(rewritten) > 1 else "")
+        problems.append(f"{described}, entry {first.entry} of {label}, was rewritten after "
+                        f"checkpoint {first.checkpoint} signed it{more}")
+
+
+def align(*streams: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, list[list[Any]]]]:
+    """Walk streams of (key, item), each sorted by key, side by side: for every key any of them
+    has, the items each stream has for it (an outer join that holds one key at a time)."""
+    merged = heapq.merge(*(_numbered(position, stream)
+                           for position, stream in enumerate(streams)), key=lambda t: t[0])
+    for key, group in itertools.groupby(merged, key=lambda t: t[0]):
+        columns: list[list[Any]] = [[] for _ in streams]
+        for _, position, item in group:
+            columns[position].append(item)
+        yield key, columns
+
+
+def _numbered(position: int, stream: Iterable[tuple[str, Any]]) -> Iterator[tuple]:
+    for key, item in stream:
+        yield key, position, item
+
+
+# --- reservations and files ------------------------------------------------------------------
+
+
+def _reservations(conn: sa.Connection, index: Index, report: Report) -> dict[str, Any]:
+    """Notes on voided and interrupted numbers; the files fills in flight may be writing."""
+    pending: dict[str, Any] = {}
+    query = sa.select(reservations).where(reservations.c.state != "filed").order_by(
+        reservations.c.id)
+    for row in conn.execute(streamed(query)).mappings():
+        what = f"{row['form']} {row['record_no']}"
+        if row["opens_ticket"] and row["ticket"]:
+            what += f" (and ticket {row['ticket']})"
+        elif row["ticket"]:
+            what += f" (ticket {row['ticket']})"
+        if row["state"] == "voided":
+            report.notes.append(f"voided: {what} — {row['note'] or 'voided'} (at "
+                                f"{row['settled_at']}); its number is never reused")
+            continue
+        alive = index.owner_alive(row, conn)
+        paths = json.loads(row["paths"])
+        if alive is False:
+            host, _, pid, _ = (row["owner"].split("|") + ["", "", "", ""])[:4]
+            report.notes.append(f"interrupted: {what} — the process filing it ({pid} on "
+                                f"{host}) is gone; the next writing command voids it and "
+                                f"removes {', '.join(index.store.display(p) for p in paths)}")
+        entry = {"id": row["id"], "alive": alive, "what": what}
+        pending[f"#{row['id']}"] = entry
+        for path in paths:
+            pending[path] = entry
+    return pending
+
+
+def _files(index: Index, conn: sa.Connection | None, report: Report,
+           pending: dict[str, Any]) -> None:
+    """Pass 3: the store and the documents' rows, both sorted by path."""
+    store = index.store
+    indexed: Iterable = ()
+    if conn is not None:
+        query = sa.select(documents.c.id, documents.c.path, documents.c.sha256).order_by(
+            documents.c.path)
+        indexed = conn.execute(streamed(query)).mappings()
+    rows = ((row["path"], row) for row in indexed)
+    files = ((path, path) for path in store.walk())
+    for path, (row, found) in align(rows, files):
+        shown = store.display(path)
+        if row and found:
+            report.documents += 1
+            try:
+                changed = sha256_file(store.path(path)) != row[0]["sha256"]
+            except OSError as exc:
+                report.problems.append(f"unreadable: {shown} (document {row[0]['id']}): "
+                                       f"{exc.strerror}")
                 continue
-            relative = workspace.relative(path)
-            if relative not in indexed:
-                problems.append(f"unindexed: {relative} (not produced by aftersales, or its "
-                                f"index row is gone)")
-    return problems
+            if changed:
+                report.problems.append(f"changed: {shown} (document {row[0]['id']}): its "
+                                       f"SHA-256 is no longer the one indexed")
+        elif row:
+            report.documents += 1
+            report.problems.append(f"missing: {shown} (document {row[0]['id']})")
+        elif not _explained(index, path, pending):
+            report.problems.append(f"unindexed: {shown} (not produced by aftersales, or its "
+                                   f"index row is gone)")
+
+
+def _explained(index: Index, path: str, pending: dict[str, Any]) -> bool:
+    """Whether a file with no row is a fill's work in progress (or a killed fill's remains,
+    which the notes already name). Asked afresh, outside the snapshot, when the snapshot does
+    not know it: the fill may have begun, or finished, after the snapshot was taken."""
+    name = path.rsplit("/", 1)[-1]
+    reservation = partial_reservation(name)
+    key = f"#{reservation}" if reservation is not None else path
+    if key in pending:
+        return True
+    with index.reading() as fresh:
+        if fresh is None:
+            return False
+        if reservation is not None:
+            state = fresh.execute(sa.select(reservations.c.state).where(
+                reservations.c.id == reservation)).scalar()
+            return state == "reserved"
+        if fresh.execute(sa.select(documents.c.id).where(documents.c.path == path)).first():
+            return True
+        live = fresh.execute(sa.select(reservations.c.paths).where(
+            reservations.c.state == "reserved")).scalars()
+        return any(path in json.loads(paths) for paths in live)
+

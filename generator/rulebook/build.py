@@ -7,9 +7,9 @@ import datetime as dt
 import json
 import re
 
-from generator.documents.fill import FillResult, parse_formats, recording
-from generator.errors import ConfigError, UsageError
-from generator.records.index import index_of
+from generator.documents.fill import FillResult, parse_formats
+from generator.errors import ConfigError, NumberTaken, UsageError
+from generator.records.filing import filing
 from generator.render.fonts import find_cjk_font
 from generator.rulebook.docx import render_rulebook_docx
 from generator.rulebook.model import FORM_NAME, edition, inspect
@@ -27,28 +27,25 @@ def build(workspace: Workspace, version: str, effective: dt.date,
     if problems:
         raise ConfigError("the rulebook's sources have problems; nothing was built:\n"
                           + "\n".join(f"  - {p}" for p in problems))
-    if any(d["record_no"] == version for d in index_of(workspace).documents(form=FORM_NAME)):
-        raise UsageError(f"rulebook version {version} is already built (see `aftersales index "
-                         f"list --form rulebook`); a controlled version is never rebuilt — "
-                         f"give a new --version")
     chosen = parse_formats(formats, workspace)
     info = edition(workspace, rulebook, version, effective)
-    contents = {}
-    if "pdf" in chosen:
-        contents["pdf"] = render_rulebook_pdf(workspace, rulebook, info,
-                                              find_cjk_font(workspace.config))
-    if "docx" in chosen:
-        contents["docx"] = render_rulebook_docx(workspace, rulebook, info)
-
-    stamp = dt.datetime.now().isoformat(sep=" ", timespec="seconds")
     data = json.dumps({"version": version, "effective": effective.isoformat(),
                        "chapters": [c.title for c in rulebook.chapters]}, ensure_ascii=False)
     source = (f"rulebook:{len(rulebook.sources)} sources", rulebook.fingerprint())
-    result = FillResult(FORM_NAME, None, version)
-    with recording(workspace) as recorder:
-        for fmt in chosen:
-            final = workspace.output_dir / FORM_NAME / f"rulebook-v{version}.{fmt}"
-            result.documents.append(recorder.write(
-                final, contents[fmt], ticket=None, form=FORM_NAME, record_no=version, fmt=fmt,
-                data=data, source=source, stamp=stamp))
-    return result
+
+    def paths(ticket: str | None, record_no: str) -> list[str]:
+        return [f"{FORM_NAME}/rulebook-v{record_no}.{fmt}" for fmt in chosen]
+
+    try:
+        with filing(workspace, form=FORM_NAME, record=version, paths=paths) as job:
+            for fmt, path in zip(chosen, job.paths, strict=True):
+                content = (render_rulebook_pdf(workspace, rulebook, info,
+                                               find_cjk_font(workspace.config))
+                           if fmt == "pdf" else render_rulebook_docx(workspace, rulebook, info))
+                job.write(path, content, fmt=fmt, data=data, source=source)
+    except NumberTaken as exc:
+        state = "built" if exc.state == "filed" else exc.state
+        raise UsageError(f"rulebook version {version} is already {state} (see `aftersales "
+                         f"index list --form rulebook`); a controlled version is never rebuilt — "
+                         f"give a new --version") from None
+    return FillResult(FORM_NAME, None, version, job.documents)

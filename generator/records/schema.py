@@ -1,0 +1,108 @@
+"""The index's tables at the newest schema revision, as SQLAlchemy Core objects.
+
+Alembic's migrations (records/migrations/versions/) create and upgrade the real tables; the
+queries use these. `HEAD` names the newest revision, so a command can tell whether the index
+needs upgrading without loading Alembic (a test keeps the two in step).
+
+History lives in three tables — tickets, documents, events — and every document and event row is
+a link of its ticket's hash chain (`chains` holds each chain's head; the chain of documents that
+belong to no ticket, such as the rulebook, is named ''). Reservations are the numbers taken by
+fills in flight; checkpoints are signed statements of the whole history at a moment.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+HEAD = "0002"
+
+
+def key(length: int = 200) -> sa.types.TypeEngine:
+    """A key column compared and sorted byte by byte on every database: verify walks sorted
+    streams side by side, so SQL's order must be Python's. SQLite's default already is;
+    PostgreSQL's default collation follows the locale, so ask for "C" there."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
+metadata = sa.MetaData()
+
+counters = sa.Table(
+    "counters", metadata,
+    sa.Column("name", key(), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+tickets = sa.Table(
+    "tickets", metadata,
+    sa.Column("number", key(40), primary_key=True),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("opened_at", sa.Text, nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+)
+
+chains = sa.Table(
+    "chains", metadata,
+    sa.Column("name", key(40), primary_key=True),  # a ticket number, or '' for no ticket
+    sa.Column("entries", sa.Integer, nullable=False),
+    sa.Column("head", sa.String(64), nullable=False),
+)
+
+documents = sa.Table(
+    "documents", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ticket", key(40), sa.ForeignKey("tickets.number")),
+    sa.Column("entry", sa.Integer),
+    sa.Column("form", sa.Text, nullable=False),
+    sa.Column("record_no", sa.Text, nullable=False),
+    sa.Column("format", sa.Text, nullable=False),
+    # relative to the document store (documents.output), with forward slashes
+    sa.Column("path", key(1000), nullable=False, unique=True),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("template", sa.Text, nullable=False),
+    sa.Column("template_sha256", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.Text, nullable=False),
+    sa.Column("row_hash", sa.Text, nullable=False),
+)
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ticket", key(40), sa.ForeignKey("tickets.number")),
+    sa.Column("entry", sa.Integer),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.Text),
+    sa.Column("row_hash", sa.Text),
+)
+
+reservations = sa.Table(
+    "reservations", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("form", sa.Text, nullable=False),
+    sa.Column("record_no", sa.Text, nullable=False),
+    sa.Column("ticket", key(40)),
+    sa.Column("opens_ticket", sa.Boolean, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),  # reserved, filed or voided
+    sa.Column("owner", sa.Text, nullable=False),  # host:boot:pid:start of the filing process
+    sa.Column("reserved_at", sa.Text, nullable=False),
+    sa.Column("settled_at", sa.Text),
+    sa.Column("paths", sa.Text, nullable=False),  # JSON list of store paths it may write
+    sa.Column("note", sa.Text),
+)
+
+checkpoints = sa.Table(
+    "checkpoints", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("statement", sa.Text, nullable=False),  # canonical JSON, what is signed
+    sa.Column("manifest", sa.LargeBinary, nullable=False),
+    sa.Column("signature", sa.Text, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# Every table a copy of the index (`index migrate`) carries over, parents first.
+ALL_TABLES = (counters, tickets, chains, documents, events, reservations, checkpoints)
