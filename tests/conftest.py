@@ -4,6 +4,7 @@ text back out of generated DOCX and PDF files."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -47,6 +48,26 @@ def sample_forms() -> list[str]:
 
     bundled_only = Workspace(root=Path(__file__).resolve().parent, config=DEFAULT_CONFIG)
     return [n for n in list_forms(bundled_only) if load_form(bundled_only, n).sample]
+
+
+def write_sample(tmp_path: Path, name: str, **changes) -> Path:
+    """The form's bundled sample data as a JSON file, with `changes` applied."""
+    data = load_form(Workspace.open(None), name).sample
+    data.update(changes)
+    path = tmp_path / f"{name}-sample.json"
+    path.write_text(json.dumps(data, default=str, ensure_ascii=False), "utf-8")
+    return path
+
+
+def files_in_output(home: Path) -> list[str]:
+    """Every document file under output/, relative to the workspace (the index db excluded)."""
+    output = home / "output"
+    if not output.is_dir():
+        return []
+    return sorted(
+        p.relative_to(home).as_posix() for p in output.rglob("*")
+        if p.is_file() and not p.name.startswith("index.sqlite3")
+    )
 
 
 def need_tool(name: str, package: str) -> None:

@@ -19,31 +19,20 @@ from click.testing import CliRunner
 from generator.cli import cli
 from generator.documents.forms import list_forms, load_form
 from generator.workspace import Workspace
-from tests.conftest import docx_text, index_sql, pdf_text, pdftotext, sample_forms, squash
+from tests.conftest import (
+    docx_text,
+    files_in_output,
+    index_sql,
+    pdf_text,
+    pdftotext,
+    sample_forms,
+    squash,
+    write_sample,
+)
 
 FORMS = sample_forms()
 YEAR = dt.date.today().year
 pytestmark = pytest.mark.usefixtures("backend")
-
-
-def write_sample(tmp_path: Path, name: str, **changes) -> Path:
-    """The form's bundled sample data as a JSON file, with `changes` applied."""
-    data = load_form(Workspace.open(None), name).sample
-    data.update(changes)
-    path = tmp_path / f"{name}-sample.json"
-    path.write_text(json.dumps(data, default=str, ensure_ascii=False), "utf-8")
-    return path
-
-
-def files_in_output(home: Path) -> list[str]:
-    """Every document file under output/, relative to the workspace (the index db excluded)."""
-    output = home / "output"
-    if not output.is_dir():
-        return []
-    return sorted(
-        p.relative_to(home).as_posix() for p in output.rglob("*")
-        if p.is_file() and not p.name.startswith("index.sqlite3")
-    )
 
 
 @pytest.fixture

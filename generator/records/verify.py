@@ -63,7 +63,7 @@ def verify(index: Index, keys: Keys) -> Report:
         if conn is None:
             _files(index, None, report, {})  # no index yet: every file is unindexed
             return report
-        signed = _checkpoints(conn, keys, report)
+        signed = _checkpoints(conn, index, keys, report)
         check_history(conn, index, report.problems, signed=signed)
         pending = _reservations(conn, index, report)
         _files(index, conn, report, pending)
@@ -73,7 +73,8 @@ def verify(index: Index, keys: Keys) -> Report:
 # --- checkpoints -----------------------------------------------------------------------------
 
 
-def _checkpoints(conn: sa.Connection, keys: Keys, report: Report) -> Iterator[SignedEntry]:
+def _checkpoints(conn: sa.Connection, index: Index, keys: Keys, report: Report
+                 ) -> Iterator[SignedEntry]:
     previous_hash, previous_id, latest = ledger.GENESIS, 0, None
     rows = conn.execute(streamed(sa.select(checkpoints.c.id, checkpoints.c.at,
                                            checkpoints.c.statement, checkpoints.c.signature,
@@ -97,7 +98,7 @@ def _checkpoints(conn: sa.Connection, keys: Keys, report: Report) -> Iterator[Si
                 problems.append(f"{name} has a signature that does not match its statement: "
                                 f"it was altered after it was signed")
         previous_hash, previous_id, latest = row["hash"], row["id"], statement
-    _check_log(keys, previous_id, report, conn)
+    _check_log(keys, previous_id, report, conn, index.location.shown())
     if latest is None:
         report.notes.append("no checkpoint yet: the hash chains catch edited and removed rows, "
                             "but not someone who rewrites a row and every hash after it; sign "
@@ -124,9 +125,10 @@ def _signature_holds(keys: Keys, body: bytes, signature: str) -> bool:
     return True
 
 
-def _check_log(keys: Keys, newest: int, report: Report, conn: sa.Connection) -> None:
-    """The key's checkpoint log knows the newest checkpoint taken with it; the database must
-    still have it."""
+def _check_log(keys: Keys, newest: int, report: Report, conn: sa.Connection,
+               where: str) -> None:
+    """The key's checkpoint log knows the newest checkpoint taken with it for this index; the
+    database must still have it."""
     if keys.log is None or not keys.log.is_file():
         return
     logged = None
@@ -135,6 +137,8 @@ def _check_log(keys: Keys, newest: int, report: Report, conn: sa.Connection) -> 
             entry = json.loads(line)
         except json.JSONDecodeError:
             continue
+        if entry.get("index") != where:
+            continue  # a checkpoint of another index signed with the same key
         logged = entry if logged is None or entry["checkpoint"] > logged["checkpoint"] else logged
     if logged is None:
         return
