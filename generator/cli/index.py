@@ -17,11 +17,11 @@ LISTED = ("id", "ticket", "entry", "form", "record_no", "format", "path", "sha25
           "created_at", "template", "template_sha256", "prev_hash", "row_hash")
 
 
-def _index(home: str | None):
+def _index(home: str | None, write: bool = False):
     from generator.records.index import index_of
 
     workspace = open_workspace(home)
-    return workspace, index_of(workspace)
+    return workspace, index_of(workspace, write=write)
 
 
 @click.group()
@@ -132,7 +132,7 @@ def index_checkpoint(home: str | None, as_json: bool) -> None:
     from generator.records.checkpoint import take
     from generator.records.signing import load_keys
 
-    workspace, records = _index(home)
+    workspace, records = _index(home, write=True)
     taken = take(records, load_keys(workspace.root, workspace.config))
     if as_json:
         echo_json({"checkpoint": taken.id, "at": taken.at, "hash": taken.hash,
@@ -168,7 +168,7 @@ def index_keygen(path: str | None) -> None:
 def index_upgrade(home: str | None) -> None:
     """Bring the index's layout up to date in place (writing commands do this by themselves;
     reading commands never write, so they ask for it)."""
-    _, records = _index(home)
+    _, records = _index(home, write=True)
     before, after = records.upgrade()
     where = records.location.shown()
     if before == after:
@@ -189,7 +189,7 @@ def index_migrate(target: str, home: str | None, as_json: bool) -> None:
     Afterwards set [index] url in aftersales.toml (or AFTERSALES_INDEX_URL) to the new URL."""
     from generator.records.migrate import migrate
 
-    workspace, records = _index(home)
+    workspace, records = _index(home, write=True)
     copied = migrate(records, target, workspace.root, workspace.config)
     if as_json:
         echo_json({"target": copied.target, "rows": copied.rows})

@@ -106,7 +106,7 @@ def resolve_ticket(workspace: Workspace, form: Form, ticket: str | None) -> dict
                 f"(a complaint opens one; see `aftersales index list`)"
             )
         return None
-    found = index_of(workspace).ticket(ticket)
+    found = index_of(workspace, write=True).ticket(ticket)
     if found is None:
         raise UnknownTicket(f"unknown ticket {ticket}; see `aftersales index list` for tickets")
     return found

@@ -257,7 +257,10 @@ def upgrade(conn: sa.Connection, location: Location, store_prefix: str) -> None:
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = conn
         config.attributes["store_prefix"] = store_prefix
-        command.upgrade(config, HEAD)
+        try:
+            command.upgrade(config, HEAD)
+        except RuntimeError as exc:  # a migration that refuses the data it found
+            raise IndexUnavailable(f"{location.shown()}: {exc}") from None
 
 
 def check_known(found: str | None, location: Location) -> None:

@@ -75,7 +75,7 @@ class Filing:
 def filing(workspace, *, form: str, record: Numbering | str,
            paths: Callable[[str | None, str], list[str]], ticket: str | None = None,
            new_ticket: Numbering | None = None, stamp: str | None = None) -> Iterator[Filing]:
-    index = index_of(workspace)
+    index = index_of(workspace, write=True)
     job = Filing(index, index.reserve(form=form, record=record, ticket=ticket,
                                       new_ticket=new_ticket, paths=paths, stamp=stamp))
     try:

@@ -113,6 +113,9 @@ class Index:
         self._reader: sa.Engine | None = None
         self._writer_engine: sa.Engine | None = None
         self._recovered = False
+        # set by commands that write (fill, rulebook build, checkpoint…): their reads go
+        # through the writer, which creates or upgrades the schema first
+        self.may_write = False
 
     @property
     def is_postgresql(self) -> bool:
@@ -170,8 +173,9 @@ class Index:
     @contextmanager
     def reading(self, snapshot: bool = False) -> Iterator[sa.Connection | None]:
         """A read transaction (one consistent snapshot when `snapshot`); None: no index yet.
-        Uses the writer's connection when this process has one, so it sees its own writes."""
-        if self._writer is not None and not snapshot:
+        Uses the writer's connection when this process writes, so it sees its own writes."""
+        if (self._writer is not None or self.may_write) and not snapshot:
+            self.writer()
             with self._explained():
                 self._writer.execution_options(immediate=False)
                 with self._writer.begin():
@@ -191,11 +195,15 @@ class Index:
     def upgrade(self) -> tuple[str | None, str]:
         """Bring the schema up to date (`index upgrade`): the revisions before and after."""
         before = None
-        engine = self.reader()
-        if engine is not None:
-            with self._explained(), engine.connect() as conn:
-                before = database.revision(conn)
-                conn.rollback()
+        if not (self.location.is_sqlite and not self.location.sqlite_path.exists()):
+            with self._explained():
+                engine = database.create_engine(self.location, write=False,
+                                                busy_seconds=self.busy_seconds)
+                with engine.connect() as conn:
+                    before = database.revision(conn)
+                    conn.rollback()
+                engine.dispose()
+            database.check_known(before, self.location)
         self.writer()
         return before, HEAD
 
@@ -472,10 +480,13 @@ class Index:
             return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def index_of(workspace) -> Index:
-    """The workspace's index, opened once per command and closed with the workspace."""
-    return workspace.shared("index", lambda: open_index(workspace.root, workspace.config,
-                                                        workspace.output_dir))
+def index_of(workspace, write: bool = False) -> Index:
+    """The workspace's index, opened once per command and closed with the workspace. A command
+    that will write says so (`write=True`) before it first reads."""
+    index = workspace.shared("index", lambda: open_index(workspace.root, workspace.config,
+                                                         workspace.output_dir))
+    index.may_write = index.may_write or write
+    return index
 
 
 def open_index(root: Path, config: dict, output: Path) -> Index:

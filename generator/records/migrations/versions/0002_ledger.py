@@ -125,23 +125,17 @@ def carry_over(bind, store_prefix: str) -> None:
         )
 
     ticket_rows = {r["number"]: dict(r) for r in bind.execute(sa.select(tickets)).mappings()}
-    by_chain = defaultdict(list)
     for row in old_documents:
-        path = row["path"]
-        if store_prefix and path.startswith(store_prefix):
-            path = path[len(store_prefix):]
-        row["path"] = path
-        by_chain[row["ticket"]].append((row["created_at"], 1, row["id"], "document", row))
-    for row in bind.execute(sa.select(events).order_by(events.c.id)).mappings():
-        rank = {"opened": 0, "filed": 2}.get(row["kind"], 3)
-        by_chain[row["ticket"]].append((row["at"], rank, row["id"], "event", dict(row)))
+        if store_prefix and row["path"].startswith(store_prefix):
+            row["path"] = row["path"][len(store_prefix):]
+    by_chain = _in_filing_order(old_documents, [dict(r) for r in bind.execute(
+        sa.select(events).order_by(events.c.id)).mappings()])
 
     records = {}  # (form, record_no) → ticket, paths, time
     for ticket, items in by_chain.items():
-        items.sort(key=lambda item: item[:3])
         head, entry = ledger.GENESIS, 0
-        filed = [item[4] for item in items if item[3] == "event" and item[4]["kind"] == "filed"]
-        for _, _, _, kind, row in items:
+        filed = [row for kind, row in items if kind == "event" and row["kind"] == "filed"]
+        for kind, row in items:
             entry += 1
             if kind == "document":
                 head = ledger.link("document", row, entry, head)
@@ -161,13 +155,32 @@ def carry_over(bind, store_prefix: str) -> None:
                                             head=head))
 
     opened = {json.loads(r["detail"]).get("record_no") for items in by_chain.values()
-              for *_, kind, r in items if kind == "event" and r["kind"] == "opened"}
+              for kind, r in items if kind == "event" and r["kind"] == "opened"}
     for (form, record_no), record in records.items():
         bind.execute(reservations.insert().values(
             form=form, record_no=record_no, ticket=record["ticket"],
             opens_ticket=record_no in opened, state="filed", owner="upgrade",
             reserved_at=record["at"], settled_at=record["at"],
             paths=json.dumps(record["paths"]), note="filed before reservations were kept"))
+
+
+def _in_filing_order(old_documents: list[dict], old_events: list[dict]) -> dict:
+    """Each chain's rows as the version before wrote them, one fill at a time: its opened event,
+    its documents, its filed event (ids grow with time within each table, but two fills in one
+    second cannot be told apart by their times)."""
+    documents_of = defaultdict(list)
+    for row in old_documents:
+        documents_of[(row["ticket"], row["form"], row["record_no"])].append(row)
+    chains = defaultdict(list)
+    for event in old_events:
+        if event["kind"] == "filed":
+            form, _, record_no = event["detail"].partition(" ")
+            chains[event["ticket"]] += [("document", d) for d in documents_of.pop(
+                (event["ticket"], form, record_no), [])]
+        chains[event["ticket"]].append(("event", event))
+    for rows in documents_of.values():  # documents of no ticket, which have no events
+        chains[rows[0]["ticket"]] += [("document", d) for d in rows]
+    return chains
 
 
 def _new_detail(event, ticket, ticket_rows, filed, old_documents) -> str:
