@@ -8,6 +8,7 @@ Nothing here knows what the tables mean; `generator.records.index` does.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -61,6 +62,9 @@ def locate(root: Path, config: dict, environ: dict | None = None) -> Location:
         return Location(sa.URL.create("sqlite", database=str(path)), "[index] path", path)
     try:
         url = sa.make_url(raw)
+        url.port  # parsed lazily: a port that is not a number fails here  # noqa: B018
+    except ValueError:
+        raise ConfigError(f"{setting}: the port in {_mask(raw)!r} is not a number") from None
     except sa_exc.ArgumentError:
         raise ConfigError(
             f"{setting}: {_mask(raw)!r} is not a database URL; write "
@@ -83,10 +87,8 @@ def locate(root: Path, config: dict, environ: dict | None = None) -> Location:
 
 
 def _mask(raw: str) -> str:
-    try:
-        return sa.make_url(raw).render_as_string(hide_password=True)
-    except sa_exc.ArgumentError:
-        return raw if "@" not in raw else "…@" + raw.rsplit("@", 1)[1]
+    """The URL without its password, however malformed."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", raw)
 
 
 # --- engines ---------------------------------------------------------------------------------

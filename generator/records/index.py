@@ -132,11 +132,14 @@ class Index:
             with self._explained():
                 engine = database.create_engine(self.location, write=True,
                                                 busy_seconds=self.busy_seconds)
-                connection = engine.connect()
                 try:
-                    database.upgrade(connection, self.location, self.store.display(""))
+                    connection = engine.connect()
+                    try:
+                        database.upgrade(connection, self.location, self.store.display(""))
+                    except BaseException:
+                        connection.close()
+                        raise
                 except BaseException:
-                    connection.close()
                     engine.dispose()
                     raise
             self._writer_engine, self._writer = engine, connection
@@ -151,13 +154,17 @@ class Index:
             with self._explained():
                 engine = database.create_engine(self.location, write=False,
                                                 busy_seconds=self.busy_seconds)
-                with engine.connect() as conn:
-                    found = database.revision(conn)
-                    conn.rollback()
+                try:
+                    with engine.connect() as conn:
+                        found = database.revision(conn)
+                        conn.rollback()
+                    database.check_readable(found, self.location)
+                except BaseException:
+                    engine.dispose()
+                    raise
             if found is None:
                 engine.dispose()
                 return None
-            database.check_readable(found, self.location)
             self._reader = engine
         return self._reader
 
@@ -199,10 +206,12 @@ class Index:
             with self._explained():
                 engine = database.create_engine(self.location, write=False,
                                                 busy_seconds=self.busy_seconds)
-                with engine.connect() as conn:
-                    before = database.revision(conn)
-                    conn.rollback()
-                engine.dispose()
+                try:
+                    with engine.connect() as conn:
+                        before = database.revision(conn)
+                        conn.rollback()
+                finally:
+                    engine.dispose()
             database.check_known(before, self.location)
         self.writer()
         return before, HEAD
@@ -491,6 +500,8 @@ def index_of(workspace, write: bool = False) -> Index:
 
 def open_index(root: Path, config: dict, output: Path) -> Index:
     location = database.locate(root, config)
-    ignore = [location.sqlite_path] if location.sqlite_path else []
+    # the SQLite index is no document, even when the index has moved to a server since
+    ignore = {root / config["index"]["path"], *([location.sqlite_path] if location.is_sqlite
+                                                 else [])}
     return Index(location, DocumentStore(output, root, ignore),
                  float(config["index"]["busy_timeout"]))

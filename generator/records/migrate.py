@@ -39,13 +39,15 @@ def migrate(source: Index, target_url: str, root, config: dict,
         with target._explained():
             engine = database.create_engine(location, write=True,
                                             busy_seconds=source.busy_seconds)
-            with engine.connect() as conn:
-                found = database.revision(conn)
-                conn.rollback()
-                if found is not None and _has_rows(conn):
-                    raise UsageError(f"--to: {location.shown()} already holds an index; give an "
-                                     f"empty database")
-            engine.dispose()
+            try:
+                with engine.connect() as conn:
+                    occupied = database.revision(conn) is not None and _has_rows(conn)
+                    conn.rollback()
+            finally:
+                engine.dispose()
+        if occupied:
+            raise UsageError(f"--to: {location.shown()} already holds an index; give an empty "
+                             f"database")
         connection = target.writer()  # creates the schema
         copied = {}
         with source.reading(snapshot=True) as reader, target._explained():
