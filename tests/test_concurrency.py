@@ -1,5 +1,6 @@
 """Several `aftersales` processes filing into one workspace at the same time: every ticket and
-record number is handed out once, and the index stays consistent with output/."""
+record number is handed out once, and the index stays consistent with output/ — on SQLite and
+on a shared PostgreSQL server, where nothing serialises the writers but the database itself."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from generator.documents.forms import load_form
 from generator.workspace import Workspace
 
+pytestmark = pytest.mark.usefixtures("backend")
 COMPLAINTS = 10  # processes opening a ticket each
 FEEDBACKS = 4  # processes attaching to one existing ticket meanwhile
 TIMEOUT = 120
@@ -30,7 +34,7 @@ def aftersales(*args: str) -> list[str]:
 
 
 def start(args: list[str], cwd: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_HOME"}
+    env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_HOME"}  # keeps the index URL
     return subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, encoding="utf-8")
 
@@ -132,3 +136,42 @@ def test_first_filings_race_to_create_the_index(home, tmp_path):
     assert code == 0, out + err
     report = json.loads(out)
     assert (report["ok"], report["documents"], report["problems"]) == (True, 12, [])
+
+
+PROCESSES = 16
+EACH = 3  # complaints filed by each process, one after another
+FILER = """
+import json, sys
+from generator.documents.fill import fill
+from generator.workspace import Workspace
+workspace = Workspace.open(sys.argv[1])
+data = json.load(open(sys.argv[2], encoding="utf-8"))
+print(json.dumps([fill(workspace, "complaint", data).as_json() for _ in range(int(sys.argv[3]))]))
+"""
+
+
+def test_sixteen_processes_filing_at_once(home, tmp_path, backend):
+    """16 processes, each filing 3 complaints as fast as it can: 48 distinct tickets and
+    records, numbered without gaps, and every chain whole."""
+    complaint = sample_file(tmp_path, "complaint")
+    # the index exists before the rush (its creation is raced in the test above)
+    code, _, err = finish(start(aftersales("fill", "complaint", "--data", str(complaint),
+                                           "--home", str(home), "--no-prompt"), tmp_path))
+    assert code == 0, err
+    processes = [start([sys.executable, "-c", FILER, str(home), str(complaint), str(EACH)],
+                       tmp_path) for _ in range(PROCESSES)]
+    results = [finish(p) for p in processes]
+    assert [err for code, _, err in results if code != 0] == []
+    filed = [r for _, out, _ in results for r in json.loads(out)]
+    year = dt.date.today().year
+    total = PROCESSES * EACH
+    assert sorted(r["ticket"] for r in filed) == [f"SH-{year}-{n:06d}"
+                                                 for n in range(2, total + 2)]
+    assert sorted(r["record_no"] for r in filed) == [f"TS-{year}-{n:04d}"
+                                                    for n in range(2, total + 2)]
+    code, out, err = finish(start(aftersales("index", "verify", "--json", "--home", str(home)),
+                                  tmp_path))
+    assert code == 0, out + err
+    report = json.loads(out)
+    assert report["problems"] == [] and report["documents"] == 2 * (total + 1)
+    assert not [n for n in report["notes"] if n.startswith(("voided", "interrupted"))]
