@@ -10,8 +10,10 @@ test:
 check:
 	scripts/setup --test
 	.venv/bin/ruff check generator tests bench
-	.venv/bin/python -m pytest -q
+	scripts/test -q
 
 bench:
 	scripts/setup --test
 	.venv/bin/python bench/fill.py
+	.venv/bin/python bench/rulebook.py
+	AFTERSALES_TEST_POSTGRES=$$(scripts/postgres start) .venv/bin/python bench/index.py
