@@ -22,7 +22,7 @@ from tests.conftest import REPO, sample_forms
 
 FORMS = sample_forms()
 TIMEOUT = 120
-HEAVY = ("reportlab", "docxtpl", "lxml")
+HEAVY = ("reportlab", "docxtpl", "lxml", "sqlalchemy", "alembic", "cryptography", "psycopg")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -73,6 +73,11 @@ def test_wheel_carries_the_bundled_data(wheel):
             if path.is_file():
                 assert f"generator/_bundled/{path.relative_to(REPO).as_posix()}" in names, path
     assert "generator/__main__.py" in names and "generator/cli/__init__.py" in names
+    # the index's migrations run from the installed package
+    migrations = REPO / "generator" / "records" / "migrations"
+    for path in migrations.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts:
+            assert path.relative_to(REPO).as_posix() in names, path
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "aftersales = generator.cli:main" in zipfile.ZipFile(wheel).read(
         entry_points).decode()
@@ -167,7 +172,7 @@ def test_console_script_error_exit_code(tmp_path):
 
 
 @pytest.mark.parametrize("args", [["--help"], ["fill", "--help"], ["index", "verify", "--help"],
-                                  ["--version"]])
+                                  ["index", "migrate", "--help"], ["--version"]])
 def test_help_does_not_import_heavy_libraries(tmp_path, args):
     script = (
         "import sys\n"

@@ -222,6 +222,15 @@ def demo(run, home) -> dict:
 
 
 @pytest.fixture
+def complaint(run, tmp_path) -> dict:
+    """One complaint filed (a smaller history than the demo's, for the tests of settings)."""
+    result = run("fill", "complaint", "--data", str(write_sample(tmp_path, "complaint")),
+                 "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.fixture
 def signed(run, home, key, demo) -> dict:
     """The demo's history, signed by checkpoint 1 with `key` (named in aftersales.toml)."""
     configure(home, signing_key=key)
@@ -288,7 +297,7 @@ def test_keygen_never_overwrites_a_key(tmp_path, existing):
             (tmp_path / "other.key.pub").read_bytes()) == before
 
 
-def test_signing_key_from_the_environment(run, home, demo, tmp_path, monkeypatch):
+def test_signing_key_from_the_environment(run, home, complaint, tmp_path, monkeypatch):
     in_toml = make_key(tmp_path / "toml.key")
     in_env = make_key(tmp_path / "env.key")
     monkeypatch.setenv(KEY_ENV, str(in_env))
@@ -311,7 +320,7 @@ def assert_nothing_signed(home: Path, tmp_path: Path) -> None:
     assert not list(tmp_path.rglob("*.checkpoints"))
 
 
-def test_checkpoint_without_a_key(run, home, demo, tmp_path):
+def test_checkpoint_without_a_key(run, home, complaint, tmp_path):
     result = run("index", "checkpoint")
     assert result.exit_code == 2, result.output
     message = result.output.strip()
@@ -321,10 +330,12 @@ def test_checkpoint_without_a_key(run, home, demo, tmp_path):
     assert_nothing_signed(home, tmp_path)
 
 
-@pytest.mark.parametrize("where", ["toml", "env"])
-@pytest.mark.parametrize("problem", ["missing", "not a key", "public half", "not Ed25519"])
-def test_checkpoint_with_a_bad_key_file(run, home, demo, tmp_path, monkeypatch, where,
-                                        problem):
+@pytest.mark.parametrize(("problem", "where"), [
+    ("missing", "toml"), ("not a key", "toml"), ("public half", "toml"), ("not Ed25519", "toml"),
+    ("missing", "env"), ("not a key", "env"),
+])
+def test_checkpoint_with_a_bad_key_file(run, home, complaint, tmp_path, monkeypatch, problem,
+                                        where):
     path = tmp_path / "keys" / "signing.key"
     path.parent.mkdir()
     if problem == "not a key":
@@ -373,7 +384,7 @@ def test_checkpoint_with_another_key_than_the_one_that_signed_before(run, home, 
     assert not Path(f"{other}.checkpoints").exists()
 
 
-def test_public_key_setting_that_is_missing(run, home, demo, tmp_path):
+def test_public_key_setting_that_is_missing(run, home, complaint, tmp_path):
     path = tmp_path / "signing.key.pub"
     configure(home, public_key=path)
     result = run("index", "verify")
