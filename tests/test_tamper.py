@@ -628,8 +628,7 @@ def test_altered_checkpoint_with_its_hash_recomputed_fails_the_signature(run, ho
             "after it was signed") in output
 
 
-def test_deleted_newest_checkpoint_is_caught_by_the_keys_log(run, home, signed, tmp_path,
-                                                           forger):
+def test_deleted_newest_checkpoint_is_caught_by_the_keys_log(run, home, signed, tmp_path):
     other = run("fill", "complaint", "--data", str(write_sample(tmp_path, "complaint")),
                 "--json")
     assert other.exit_code == 0, other.output
@@ -740,10 +739,11 @@ def test_verify_with_only_the_public_key_checks_signatures(run, home, signed, tm
 
 def test_rows_after_the_newest_checkpoint_rest_on_the_chains_only(run, home, signed, forger,
                                                                  tmp_path):
-    """What the README must say: a checkpoint protects the history up to it. A forger who
-    rewrites a row filed after the newest checkpoint and recomputes the hashes is NOT caught
-    until… never: `index verify` stays OK. Take checkpoints often (after every batch of
-    filings, from cron), so that this window stays short."""
+    """The honest limit, which the README must state: a checkpoint protects the history up to
+    it, and nothing after. A forger who rewrites a row filed after the newest checkpoint and
+    recomputes the hashes is NOT caught: `index verify` stays OK (and the next checkpoint would
+    sign the forgery). Checkpoints must therefore be taken often — after every batch of
+    filings, from cron — to keep that window short."""
     later = run("fill", "feedback", "--data", str(write_sample(tmp_path, "feedback")),
                 "--ticket", signed["ticket"], "--json")
     assert later.exit_code == 0, later.output

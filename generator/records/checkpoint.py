@@ -2,7 +2,9 @@
 
 A checkpoint lists the hash of every document and event row added since the checkpoint before
 (its manifest) and signs a statement of it with the Ed25519 key (see generator.records.signing).
-It refuses to sign a history that does not verify.
+It refuses to sign a history whose rows, chains or earlier checkpoints do not verify, and a key
+other than the one that signed before. Files are not hashed again here: each row carries its
+file's SHA-256, and that is what gets signed, so a file changed before or after is still caught.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from generator.records.signing import (
     label,
     statement_bytes,
 )
-from generator.records.verify import check_history
+from generator.records.verify import Report, check_checkpoints, check_history
 
 
 @dataclass
@@ -63,16 +65,23 @@ def take(index: Index, keys: Keys) -> Taken:
                 conn.execute(sa.select(sa.func.coalesce(sa.func.max(events.c.id), 0)))
                 .scalar_one())
     previous = json.loads(last["statement"]) if last else None
+    if previous and previous.get("key") != keys.key_id:
+        raise ConfigError(
+            f"{keys.setting}: this key ({keys.key_id}) is not the one that signed checkpoint "
+            f"{last['id']} ({previous.get('key')}); sign with that key — a checkpoint under a "
+            f"new key would let anyone re-sign the history")
     after = (previous["last_document"], previous["last_event"]) if previous else (0, 0)
 
-    # 2. refuse to sign a history that is already broken
+    # 2. refuse to sign a history that does not verify — rows, chains, and the checkpoints
+    #    before (signed by this key, unaltered, none missing)
     with index.reading(snapshot=True) as conn:
-        problems: list[str] = []
-        check_history(conn, index, problems, signed=None)
-        if problems:
+        report = Report()
+        check_history(conn, index, report.problems, check_checkpoints(conn, index, keys, report))
+        if report.problems:
             raise AftersalesError(
                 "the history does not verify, so it was not signed; run `aftersales index "
-                "verify` and resolve these first:\n" + "\n".join(f"  - {p}" for p in problems))
+                "verify` and resolve these first:\n"
+                + "\n".join(f"  - {p}" for p in report.problems))
         manifest, counted = _manifest(conn, after, upto)
         totals = {name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
                   for name, table in (("documents", documents), ("events", events),

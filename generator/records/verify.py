@@ -63,7 +63,7 @@ def verify(index: Index, keys: Keys) -> Report:
         if conn is None:
             _files(index, None, report, {})  # no index yet: every file is unindexed
             return report
-        signed = _checkpoints(conn, index, keys, report)
+        signed = check_checkpoints(conn, index, keys, report)
         check_history(conn, index, report.problems, signed=signed)
         pending = _reservations(conn, index, report)
         _files(index, conn, report, pending)
@@ -73,8 +73,9 @@ def verify(index: Index, keys: Keys) -> Report:
 # --- checkpoints -----------------------------------------------------------------------------
 
 
-def _checkpoints(conn: sa.Connection, index: Index, keys: Keys, report: Report
-                 ) -> Iterator[SignedEntry]:
+def check_checkpoints(conn: sa.Connection, index: Index, keys: Keys, report: Report
+                      ) -> Iterator[SignedEntry]:
+    """Pass 1: the checkpoints; returns what they signed, for pass 2."""
     previous_hash, previous_id, latest = ledger.GENESIS, 0, None
     rows = conn.execute(streamed(sa.select(checkpoints.c.id, checkpoints.c.at,
                                            checkpoints.c.statement, checkpoints.c.signature,
@@ -160,19 +161,56 @@ def _check_log(keys: Keys, newest: int, report: Report, conn: sa.Connection,
 
 def check_history(conn: sa.Connection, index: Index, problems: list[str],
                   signed: Iterable[SignedEntry] | None) -> None:
-    """Pass 2: every chain, row by row, against its head, its ticket and its signatures."""
+    """Pass 2: every chain, row by row, against its head, its ticket and its signatures. Each
+    stream is read once, in step with the others: memory does not grow with the history."""
     rows = history_rows(conn)
-    ticket_rows = conn.execute(streamed(sa.select(tickets).order_by(tickets.c.number)))
-    chain_rows = conn.execute(streamed(sa.select(chains).order_by(chains.c.name)))
-    groups = align(
-        ((ledger.chain_name(row["ticket"]), (kind, row)) for kind, row in rows),
-        ((e.chain, e) for e in (signed or ())),
-        ((row["number"], row) for row in ticket_rows.mappings()),
-        ((row["name"], row) for row in chain_rows.mappings()),
-    )
-    for name, (links, signatures, ticket, head) in groups:
-        _check_chain(name, links, signatures, ticket[0] if ticket else None,
-                     head[0] if head else None, index, problems)
+    signatures = Cursor((e.chain, e) for e in (signed or ()))
+    tickets_ = Cursor((r["number"], r) for r in conn.execute(
+        streamed(sa.select(tickets).order_by(tickets.c.number))).mappings())
+    heads = Cursor((r["name"], r) for r in conn.execute(
+        streamed(sa.select(chains).order_by(chains.c.name))).mappings())
+
+    def check(name: str, links: Iterable) -> None:
+        ticket, head = tickets_.one(name), heads.one(name)
+        _check_chain(name, links, signatures.each(name), ticket, head, index, problems)
+
+    def orphans_before(name: str | None) -> None:
+        """Chains that have a head, a ticket or signatures but no rows at all."""
+        while (key := min((c.key for c in (signatures, tickets_, heads)
+                           if c.key is not None), default=None)) is not None:
+            if name is not None and key >= name:
+                return
+            check(key, ())
+
+    for name, links in itertools.groupby(rows, key=lambda kr: ledger.chain_name(
+            kr[1]["ticket"])):
+        orphans_before(name)
+        check(name, links)
+    orphans_before(None)
+
+
+class Cursor:
+    """A stream of (key, item) sorted by key, read one key at a time, in increasing keys."""
+
+    def __init__(self, stream: Iterable[tuple[Any, Any]]) -> None:
+        self._stream = iter(stream)
+        self._next = next(self._stream, None)
+
+    @property
+    def key(self) -> Any | None:
+        return None if self._next is None else self._next[0]
+
+    def each(self, key: Any) -> Iterator[Any]:
+        """The items of `key`, lazily (items of smaller keys were read already)."""
+        while self._next is not None and self._next[0] <= key:
+            item_key, item = self._next
+            self._next = next(self._stream, None)
+            if item_key == key:
+                yield item
+
+    def one(self, key: Any) -> Any | None:
+        found = list(self.each(key))
+        return found[0] if found else None
 
 
 def _describe(kind: str, row: Any, index: Index) -> str:
@@ -181,55 +219,66 @@ def _describe(kind: str, row: Any, index: Index) -> str:
     return f"event {row['id']} ({row['kind']})"
 
 
-def _check_chain(name: str, links: list, signatures: list[SignedEntry], ticket: Any,
+def _check_chain(name: str, links: Iterable, signatures: Iterator[SignedEntry], ticket: Any,
                  head: Any, index: Index, problems: list[str]) -> None:
     label = f"ticket {name}" if name else "the documents of no ticket"
-    expected_head, computed = ledger.GENESIS, {}
-    state, digest = None, None
-    for place, (kind, row) in enumerate(links, start=1):
+    # matched by table and id, not by place: a forger who removes a row renumbers the rest
+    signed = {(s.kind, s.id): s for s in signatures}
+    expected_head, count = ledger.GENESIS, 0
+    opening_state = state = digest = None
+    rewritten: list[tuple[SignedEntry, str]] = []
+    unsigned: list[tuple[str, Any]] = []  # rows no checkpoint signed, since the last one signed
+    for kind, row in links:
+        count += 1
         own = ledger.row_hash(kind, row)
-        computed[row["entry"]] = (own, kind, row)
-        if row["entry"] != place or row["prev_hash"] != expected_head or own != row["row_hash"]:
+        if row["entry"] != count or row["prev_hash"] != expected_head or own != row["row_hash"]:
             problems.append(f"tampered index row: {_describe(kind, row, index)} does not "
                             f"continue the hash chain of {label}")
         expected_head = row["row_hash"]
+        entry = signed.pop((kind, row["id"]), None)
+        if entry is None:
+            if signed:  # rows a checkpoint signed still follow: this one was slipped in
+                unsigned.append((kind, row))
+        else:
+            for added_kind, added in unsigned:
+                problems.append(f"{_describe(added_kind, added, index)}, entry {added['entry']} "
+                                f"of {label}, was added into history that checkpoint "
+                                f"{entry.checkpoint} signed")
+            unsigned.clear()
+            if own[:FINGERPRINT_CHARS] != entry.fingerprint:
+                rewritten.append((entry, _describe(kind, row, index)))
         if kind == "event" and row["kind"] in ("opened", "moved"):
             detail = _detail(row)
+            if row["kind"] == "opened":
+                opening_state = detail.get("state")
             state = detail.get("state", detail.get("to", state))
             digest = detail.get("ticket_sha256", digest)
+    gone = sorted(signed.values(), key=lambda s: s.entry)
 
     if head is None:
-        if links:
+        if count:
             problems.append(f"{label}: its chain head is gone (the chains table has no row for "
-                            f"it, but {len(links)} rows remain)")
-    elif head["entries"] != len(links) or head["head"] != expected_head:
+                            f"it, but {count} rows remain)")
+    elif head["entries"] != count or head["head"] != expected_head:
         problems.append(f"{label}: its recorded head ({head['entries']} rows) does not match "
-                        f"its rows ({len(links)}): a row was removed, added or rewritten")
+                        f"its rows ({count}): a row was removed, added or rewritten")
 
     if name:
-        if ticket is None and links:
-            problems.append(f"ticket {name} is gone from the tickets table, but {len(links)} "
+        if ticket is None and count:
+            problems.append(f"ticket {name} is gone from the tickets table, but {count} "
                             f"rows of its history remain")
-        elif ticket is not None and not links:
+        elif ticket is not None and not count:
             problems.append(f"ticket {name} has no history: its documents and events are gone")
         elif ticket is not None:
             own = ledger.ticket_digest(ticket["number"], ticket["opened_at"], ticket["data"],
-                                       _opening_state(links) or ticket["state"])
+                                       opening_state or ticket["state"])
             if digest is not None and own != digest:
                 problems.append(f"ticket {name}: its row was changed; it no longer matches what "
                                 f"its opening recorded")
             if state is not None and ticket["state"] != state:
                 problems.append(f"ticket {name}: its state is {ticket['state']!r}, but its "
                                 f"history leaves it {state!r}")
-
-    _check_signatures(name, label, signatures, computed, links, index, problems)
-
-
-def _opening_state(links: list) -> str | None:
-    for kind, row in links:
-        if kind == "event" and row["kind"] == "opened":
-            return _detail(row).get("state")
-    return None
+    _report_signatures(label, count, gone, rewritten, index, problems)
 
 
 def _detail(row: Any) -> dict[str, Any]:
@@ -240,27 +289,19 @@ def _detail(row: Any) -> dict[str, Any]:
     return detail if isinstance(detail, dict) else {}
 
 
-def _check_signatures(name: str, label: str, signatures: list[SignedEntry],
-                      computed: dict[int, tuple], links: list, index: Index,
-                      problems: list[str]) -> None:
-    if not signatures:
-        return
-    if not links:
-        kinds = [s.kind for s in signatures]
-        problems.append(f"{label}, signed by checkpoint {signatures[0].checkpoint} with "
+def _report_signatures(label: str, count: int, gone: list[SignedEntry],
+                       rewritten: list[tuple[SignedEntry, str]], index: Index,
+                       problems: list[str]) -> None:
+    if gone and not count:
+        kinds = [s.kind for s in gone]
+        problems.append(f"{label}, signed by checkpoint {gone[0].checkpoint} with "
                         f"{kinds.count('document')} documents and {kinds.count('event')} "
                         f"events, is gone")
         return
-    rewritten = []
-    for entry in signatures:
-        found = computed.get(entry.entry)
-        what = (f"{entry.kind} {entry.id} ("
-                f"{index.store.display(entry.label) if entry.kind == 'document' else entry.label})")
-        if found is None:
-            problems.append(f"{what}, entry {entry.entry} of {label}, signed by checkpoint "
-                            f"{entry.checkpoint}, is gone")
-        elif found[0][:FINGERPRINT_CHARS] != entry.fingerprint:
-            rewritten.append((entry, _describe(found[1], found[2], index)))
+    for entry in gone:
+        shown = index.store.display(entry.label) if entry.kind == "document" else entry.label
+        problems.append(f"{entry.kind} {entry.id} ({shown}), entry {entry.entry} of {label}, "
+                        f"signed by checkpoint {entry.checkpoint}, is gone")
     if rewritten:
         first, described = rewritten[0]
         more = (f" (and the {len(rewritten) - 1} later rows of {label} were re-hashed after "
