@@ -195,7 +195,7 @@ def measure_fills(backend: str, url: str | None, processes: int, fills: int,
         workspace = Workspace.open(home)
         records = index_of(workspace)
         expected = (fills + 1) * processes * len(formats.split(","))
-        indexed = records.count(documents)  # (its default, `documents`, is the method)
+        indexed = records.count()
         report = verify(records, load_keys(workspace.root, workspace.config, environ={}))
         workspace.close()
 

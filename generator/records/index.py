@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from generator.errors import IndexUnavailable, NumberTaken, UnknownTicket
-from generator.records import database, ledger, owners
+from generator.records import database, ledger, owners, schema
 from generator.records.database import LOCK_SPACE, Location
 from generator.records.schema import (
     HEAD,
@@ -309,7 +309,7 @@ class Index:
                 entries.append(("event", self._event(ticket, reservation.stamp, "filed", {
                     **what, "documents": [row.path for row in rows]})))
             ids = self._append(conn, ticket, entries, new_chain=opening is not None)
-        self._release(reservation.id)
+            self._release(reservation.id, conn)
         return [i for (kind, _), i in zip(entries, ids, strict=True) if kind == "document"]
 
     @staticmethod
@@ -331,16 +331,21 @@ class Index:
                 name=name, entries=0, head=ledger.GENESIS).on_conflict_do_nothing())
             found = conn.execute(head_of.with_for_update()).first()
         count, head = found
-        ids = []
         for kind, values in entries:
             count += 1
             head = ledger.link(kind, values, count, head)
-            table = documents if kind == "document" else events
-            ids.append(conn.execute(table.insert().values(**values).returning(table.c.id))
-                       .scalar_one())
+        # one statement per table (a round trip each on a server), ids in the rows' order
+        ids: dict[int, int] = {}
+        for kind, table in (("document", documents), ("event", events)):
+            rows = [(place, values) for place, (k, values) in enumerate(entries) if k == kind]
+            if rows:
+                inserted = conn.execute(
+                    table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                    [values for _, values in rows]).scalars().all()
+                ids.update(zip((place for place, _ in rows), inserted, strict=True))
         conn.execute(chains.update().where(chains.c.name == name).values(entries=count,
                                                                            head=head))
-        return ids
+        return [ids[place] for place in range(len(entries))]
 
     def void(self, reservation: Reservation, reason: str) -> bool:
         """Give a reservation up: mark it voided, record that in history and remove its files.
@@ -371,12 +376,18 @@ class Index:
                                                                 detail))])
         return True
 
-    def _release(self, reservation_id: int) -> None:
-        if self.is_postgresql and self._writer is not None:
-            with self._explained():
-                self._writer.execute(sa.select(sa.func.pg_advisory_unlock(LOCK_SPACE,
-                                                                          reservation_id)))
-                self._writer.commit()
+    def _release(self, reservation_id: int, conn: sa.Connection | None = None) -> None:
+        """Let go of the reservation's advisory lock (PostgreSQL): within the transaction that
+        settles it when there is one (no extra round trip), else on its own."""
+        if not self.is_postgresql or self._writer is None:
+            return
+        unlock = sa.select(sa.func.pg_advisory_unlock(LOCK_SPACE, reservation_id))
+        if conn is not None:
+            conn.execute(unlock)
+            return
+        with self._explained():
+            self._writer.execute(unlock)
+            self._writer.commit()
 
     # --- recovery --------------------------------------------------------------------------
 
@@ -457,7 +468,9 @@ class Index:
             for row in result.mappings():
                 yield self._shown(row)
 
-    def count(self, table: sa.Table = documents) -> int:
+    def count(self, table: sa.Table | None = None) -> int:
+        """Rows in `table` (default: documents)."""
+        table = schema.documents if table is None else table
         with self.reading() as conn:
             if conn is None:
                 return 0

@@ -108,23 +108,25 @@ class DocumentStore:
         """
         if not self.root.is_dir():
             return
-        yield from self._walk(self.root, "")
+        yield from self._walk(str(self.root), "")
 
-    def _walk(self, folder: Path, prefix: str) -> Iterator[str]:
+    def _walk(self, folder: str, prefix: str) -> Iterator[str]:
+        # names only (a folder's as "name/"), not DirEntry objects: the store's top folder has
+        # one folder per ticket, hundreds of thousands of them in a large index
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as entries:
+                names = sorted(e.name + "/" if _is_folder(e) else e.name for e in entries)
         except OSError:
             return
-        ordered = sorted(entries, key=lambda e: e.name + "/" if _is_folder(e) else e.name)
-        for entry in ordered:
-            if _is_folder(entry):
-                yield from self._walk(Path(entry.path), f"{prefix}{entry.name}/")
-            elif entry.name not in NOT_DOCUMENTS and not self._ignored(entry):
-                yield prefix + entry.name
+        for name in names:
+            if name.endswith("/"):
+                yield from self._walk(os.path.join(folder, name), prefix + name)
+            elif name not in NOT_DOCUMENTS and not self._ignored(folder, name):
+                yield prefix + name
 
-    def _ignored(self, entry: os.DirEntry) -> bool:
+    def _ignored(self, folder: str, name: str) -> bool:
         # resolve only the few files named like the index, not every document
-        return entry.name in self._ignore_names and Path(entry.path).resolve() in self.ignore
+        return name in self._ignore_names and Path(folder, name).resolve() in self.ignore
 
 
 def partial_reservation(name: str) -> int | None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -363,6 +364,7 @@ def _files(index: Index, conn: sa.Connection | None, report: Report,
            pending: dict[str, Any]) -> None:
     """Pass 3: the store and the documents' rows, both sorted by path."""
     store = index.store
+    root = str(store.root)
     indexed: Iterable = ()
     if conn is not None:
         query = sa.select(documents.c.id, documents.c.path, documents.c.sha256).order_by(
@@ -371,24 +373,24 @@ def _files(index: Index, conn: sa.Connection | None, report: Report,
     rows = ((row["path"], row) for row in indexed)
     files = ((path, path) for path in store.walk())
     for path, (row, found) in align(rows, files):
-        shown = store.display(path)
         if row and found:
             report.documents += 1
             try:
-                changed = sha256_file(store.path(path)) != row[0]["sha256"]
+                changed = sha256_file(os.path.join(root, path)) != row[0]["sha256"]
             except OSError as exc:
-                report.problems.append(f"unreadable: {shown} (document {row[0]['id']}): "
-                                       f"{exc.strerror}")
+                report.problems.append(f"unreadable: {store.display(path)} (document "
+                                       f"{row[0]['id']}): {exc.strerror}")
                 continue
             if changed:
-                report.problems.append(f"changed: {shown} (document {row[0]['id']}): its "
-                                       f"SHA-256 is no longer the one indexed")
+                report.problems.append(f"changed: {store.display(path)} (document "
+                                       f"{row[0]['id']}): its SHA-256 is no longer the one "
+                                       f"indexed")
         elif row:
             report.documents += 1
-            report.problems.append(f"missing: {shown} (document {row[0]['id']})")
+            report.problems.append(f"missing: {store.display(path)} (document {row[0]['id']})")
         elif not _explained(index, path, pending):
-            report.problems.append(f"unindexed: {shown} (not produced by aftersales, or its "
-                                   f"index row is gone)")
+            report.problems.append(f"unindexed: {store.display(path)} (not produced by "
+                                   f"aftersales, or its index row is gone)")
 
 
 def _explained(index: Index, path: str, pending: dict[str, Any]) -> bool:
