@@ -44,7 +44,9 @@ def main() -> None:
 
     def stop(signum, frame):
         # unwind like Ctrl-C, so a fill in progress voids its numbers and removes its files
-        raise Interrupted("stopped (SIGTERM); whatever was being filed was voided")
+        # (the filing says how it ended; records.index defers this during a transaction)
+        raise Interrupted("stopped (SIGTERM); anything left half-done is settled by the next "
+                          "writing command (`aftersales index verify` shows it)")
 
     signal.signal(signal.SIGTERM, stop)
     cli(prog_name="aftersales")

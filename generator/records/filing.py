@@ -90,12 +90,21 @@ def filing(workspace, *, form: str, record: Numbering | str,
 
 
 def _give_up(index: Index, job: Filing, exc: BaseException) -> None:
+    what = f"{job.reservation.form} {job.record_no}"
     if isinstance(exc, Interrupted | KeyboardInterrupt):
         reason = "interrupted: the process was told to stop before the record was complete"
     else:
         reason = f"failed: {type(exc).__name__}: {str(exc)[:300]}"
     try:
-        index.void(job.reservation, reason)
+        state = index.void(job.reservation, reason)
     except Exception:  # noqa: BLE001 — the first error is the one to report
-        # the database may be what failed; the next writing command voids it instead
-        index.store.remove(job.paths, job.reservation.id)
+        # The database may be what failed, so whether the record was committed is unknown:
+        # leave its files alone. If it was not, the next writing command voids it (this
+        # process is gone by then) and removes them.
+        outcome = ("its outcome is unknown; the next writing command settles it (`aftersales "
+                   "index verify` shows how)")
+    else:
+        outcome = ("it was recorded after all" if state == "filed"
+                   else "its number was voided and its files removed")
+    if isinstance(exc, Interrupted):
+        exc.message = f"stopped while filing {what}: {outcome}"

@@ -101,6 +101,26 @@ def now_stamp() -> str:
     return dt.datetime.now().isoformat(sep=" ", timespec="seconds")
 
 
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back for the block; one that arrived meanwhile is delivered as
+    it ends. Only where signals can be masked (POSIX) and only in the main thread, which is
+    where Python runs its handlers."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or \
+            threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 class Index:
     """The index of one workspace. Holds its connections for the life of the command (opening
     one per document would cost more than filing it)."""
@@ -170,9 +190,11 @@ class Index:
 
     @contextmanager
     def writing(self) -> Iterator[sa.Connection]:
-        """One short write transaction."""
+        """One short write transaction. Ctrl-C and SIGTERM wait until it has ended: a signal
+        that cut a driver off mid-command would leave the connection unusable and the outcome
+        unknown, while after the commit (or rollback) the caller knows what happened."""
         conn = self.writer()
-        with self._explained():
+        with signals_deferred(), self._explained():
             conn.execution_options(immediate=True)
             with conn.begin():
                 yield conn
@@ -347,15 +369,18 @@ class Index:
                                                                            head=head))
         return [ids[place] for place in range(len(entries))]
 
-    def void(self, reservation: Reservation, reason: str) -> bool:
+    def void(self, reservation: Reservation, reason: str) -> str:
         """Give a reservation up: mark it voided, record that in history and remove its files.
-        False when it was settled meanwhile (filed, or voided by someone else)."""
+        Returns its state afterwards: "voided", or "filed" when its record was committed
+        after all (its files are then kept)."""
         with self.writing() as conn:
             voided = self._void(conn, reservation.id, reason)
-        if voided:
+            state = "voided" if voided else conn.execute(sa.select(reservations.c.state).where(
+                reservations.c.id == reservation.id)).scalar_one()
+            self._release(reservation.id, conn)
+        if state == "voided":
             self.store.remove(reservation.paths, reservation.id)
-        self._release(reservation.id)
-        return voided
+        return state
 
     def _void(self, conn: sa.Connection, reservation_id: int, reason: str) -> bool:
         row = conn.execute(sa.select(reservations).where(
