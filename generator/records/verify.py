@@ -347,6 +347,8 @@ def _reservations(conn: sa.Connection, index: Index, report: Report) -> dict[str
                                 f"{row['settled_at']}); its number is never reused")
             continue
         alive = index.owner_alive(row, conn)
+        if alive is False and _state_now(index, row["id"]) != "reserved":
+            continue  # settled since the snapshot: its owner finished, it did not die
         paths = json.loads(row["paths"])
         if alive is False:
             host, _, pid, _ = (row["owner"].split("|") + ["", "", "", ""])[:4]
@@ -396,7 +398,8 @@ def _files(index: Index, conn: sa.Connection | None, report: Report,
 def _explained(index: Index, path: str, pending: dict[str, Any]) -> bool:
     """Whether a file with no row is a fill's work in progress (or a killed fill's remains,
     which the notes already name). Asked afresh, outside the snapshot, when the snapshot does
-    not know it: the fill may have begun, or finished, after the snapshot was taken."""
+    not know it: the fill may have begun, or finished, after the snapshot was taken — and then
+    its .partial-* file may have been renamed, or its files removed, since the walk saw them."""
     name = path.rsplit("/", 1)[-1]
     reservation = partial_reservation(name)
     key = f"#{reservation}" if reservation is not None else path
@@ -408,10 +411,17 @@ def _explained(index: Index, path: str, pending: dict[str, Any]) -> bool:
         if reservation is not None:
             state = fresh.execute(sa.select(reservations.c.state).where(
                 reservations.c.id == reservation)).scalar()
-            return state == "reserved"
-        if fresh.execute(sa.select(documents.c.id).where(documents.c.path == path)).first():
-            return True
-        live = fresh.execute(sa.select(reservations.c.paths).where(
-            reservations.c.state == "reserved")).scalars()
-        return any(path in json.loads(paths) for paths in live)
+            in_flight = state == "reserved"
+        else:
+            in_flight = fresh.execute(sa.select(documents.c.id).where(
+                documents.c.path == path)).first() is not None or any(
+                path in json.loads(paths) for paths in fresh.execute(
+                    sa.select(reservations.c.paths).where(
+                        reservations.c.state == "reserved")).scalars())
+    return in_flight or not index.store.path(path).exists()
 
+
+def _state_now(index: Index, reservation_id: int) -> str | None:
+    with index.reading() as fresh:
+        return fresh.execute(sa.select(reservations.c.state).where(
+            reservations.c.id == reservation_id)).scalar()
