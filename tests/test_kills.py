@@ -39,8 +39,6 @@ from generator.documents.forms import load_form
 from generator.workspace import Workspace
 from tests.conftest import index_sql, sample_forms, write_sample
 
-pytestmark = pytest.mark.usefixtures("backend")
-
 SEED = int(os.environ.get("AFTERSALES_KILL_SEED", "20260707"))
 TRIALS = 60
 AT_RESERVATION = 3  # every third trial is killed as soon as its reservation is in the index
@@ -130,6 +128,7 @@ def assert_no_gaps(numbers: list[str], what: str, context: str) -> None:
             f"{context}"
 
 
+@pytest.mark.usefixtures("backend")
 def test_fill_killed_at_any_moment_leaves_a_workspace_the_next_fill_cleans(run, home, tmp_path,
                                                                             backend):
     rng = random.Random(SEED)
@@ -249,12 +248,20 @@ def test_fill_killed_at_any_moment_leaves_a_workspace_the_next_fill_cleans(run, 
     print(summary())
 
 
-def test_stopped_while_its_commit_is_in_flight_the_record_is_kept(run, home, tmp_path, backend):
+def test_stopped_while_its_commit_is_in_flight_the_record_is_kept(run, home, tmp_path,
+                                                                  monkeypatch):
     """SIGTERM while the server is committing the record: the commit stands, the documents
     stay, and the message says it was recorded after all (no false "voided", which would make
-    a clerk file it twice). The commit is slowed on the server, so the signal lands in it."""
-    if backend != "postgresql":
-        pytest.skip("needs a server whose commit can be slowed down (PostgreSQL)")
+    a clerk file it twice). The commit is slowed on a PostgreSQL server (SQLite's cannot be),
+    so the signal lands in it."""
+    from tests.postgres import fresh_database, need_postgres
+
+    with fresh_database(need_postgres()) as url:
+        monkeypatch.setenv("AFTERSALES_INDEX_URL", url)
+        stop_during_commit(run, home, tmp_path)
+
+
+def stop_during_commit(run, home: Path, tmp_path: Path) -> None:
     data = write_sample(tmp_path, "complaint")
     assert run("fill", "complaint", "--data", str(data)).exit_code == 0  # the schema exists
     index_sql(home, """CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
