@@ -70,6 +70,26 @@ def files_in_output(home: Path) -> list[str]:
     )
 
 
+def start_process(args: list, cwd: Path, **options) -> subprocess.Popen:
+    """A subprocess with this test's environment (and so its index URL), minus
+    AFTERSALES_HOME, reading nothing and writing text."""
+    env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_HOME"}
+    return subprocess.Popen([str(a) for a in args], cwd=cwd, env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, encoding="utf-8", **options)
+
+
+def finish_process(process: subprocess.Popen, timeout: float = 120) -> tuple[int, str, str]:
+    """Wait for a subprocess: its exit code, stdout and stderr (fails the test if it hangs)."""
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        raise AssertionError(f"{process.args} did not end within {timeout} s: {err}") from None
+    return process.returncode, out, err
+
+
 def need_tool(name: str, package: str) -> None:
     """Skip when a system tool is missing — except in CI, where every test must run."""
     if shutil.which(name):
@@ -106,6 +126,15 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def workspace(home: Path) -> Workspace:
     return Workspace.open(home)
+
+
+@pytest.fixture
+def complaint(run, tmp_path) -> dict:
+    """One complaint filed: the JSON report of `fill complaint`."""
+    result = run("fill", "complaint", "--data", str(write_sample(tmp_path, "complaint")),
+                 "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 
 from generator.documents.forms import load_form
 from generator.workspace import Workspace
+from tests.conftest import finish_process, start_process
 
 pytestmark = pytest.mark.usefixtures("backend")
 COMPLAINTS = 10  # processes opening a ticket each
@@ -34,19 +34,11 @@ def aftersales(*args: str) -> list[str]:
 
 
 def start(args: list[str], cwd: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_HOME"}  # keeps the index URL
-    return subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    return start_process(args, cwd)
 
 
 def finish(process: subprocess.Popen) -> tuple[int, str, str]:
-    try:
-        out, err = process.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        out, err = process.communicate()
-        raise AssertionError(f"{process.args} timed out: {err}") from None
-    return process.returncode, out, err
+    return finish_process(process, TIMEOUT)
 
 
 def test_processes_filing_at_once_get_distinct_numbers(home, tmp_path):

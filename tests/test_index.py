@@ -47,15 +47,6 @@ def demo(run, home) -> dict:
             "paths": [d["path"] for r in results for d in r["documents"]]}
 
 
-@pytest.fixture
-def complaint(run, tmp_path) -> dict:
-    """One complaint filed: the JSON report of `fill complaint`."""
-    result = run("fill", "complaint", "--data", str(write_sample(tmp_path, "complaint")),
-                 "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
-
-
 # --- index list --------------------------------------------------------------------------------
 
 

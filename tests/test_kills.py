@@ -37,7 +37,7 @@ import pytest
 
 from generator.documents.forms import load_form
 from generator.workspace import Workspace
-from tests.conftest import index_sql, sample_forms, write_sample
+from tests.conftest import finish_process, index_sql, sample_forms, start_process, write_sample
 
 SEED = int(os.environ.get("AFTERSALES_KILL_SEED", "20260707"))
 TRIALS = 60
@@ -82,20 +82,11 @@ def start_fill(home: Path, cwd: Path, form: str, sample: Path,
             "--home", str(home), "--no-prompt", "--json"]
     if ticket:
         args += ["--ticket", ticket]
-    env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_HOME"}
-    return subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            encoding="utf-8")
+    return start_process(args, cwd)
 
 
 def finish(process: subprocess.Popen) -> tuple[int, str, str]:
-    try:
-        out, err = process.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        out, err = process.communicate()
-        raise AssertionError(f"{process.args} did not end within {TIMEOUT} s: {err}") from None
-    return process.returncode, out, err
+    return finish_process(process, TIMEOUT)
 
 
 def kill_at_reservation(process: subprocess.Popen, home: Path, sig: signal.Signals) -> None:

@@ -222,15 +222,6 @@ def demo(run, home) -> dict:
 
 
 @pytest.fixture
-def complaint(run, tmp_path) -> dict:
-    """One complaint filed (a smaller history than the demo's, for the tests of settings)."""
-    result = run("fill", "complaint", "--data", str(write_sample(tmp_path, "complaint")),
-                 "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
-
-
-@pytest.fixture
 def signed(run, home, key, demo) -> dict:
     """The demo's history, signed by checkpoint 1 with `key` (named in aftersales.toml)."""
     configure(home, signing_key=key)
