@@ -228,17 +228,12 @@ def revision(conn: sa.Connection) -> str | None:
 
 def check_readable(found: str | None, location: Location) -> None:
     """Refuse a schema this version cannot read (without changing anything)."""
-    if found is None or found == HEAD:
-        return
-    if found not in KNOWN_REVISIONS and found != LEGACY:
+    check_known(found, location)
+    if found is not None and found != HEAD:
         raise IndexUnavailable(
-            f"the index at {location.shown()} was written by a newer aftersales (schema "
-            f"revision {found}; this version knows up to {HEAD}); upgrade aftersales"
+            f"the index at {location.shown()} has an older layout (revision {found}); upgrade "
+            f"it in place with `aftersales index upgrade` (reading commands never write)"
         )
-    raise IndexUnavailable(
-        f"the index at {location.shown()} has an older layout (revision {found}); upgrade it "
-        f"in place with `aftersales index upgrade` (reading commands never write)"
-    )
 
 
 def upgrade(conn: sa.Connection, location: Location, store_prefix: str) -> None:
@@ -266,6 +261,8 @@ def upgrade(conn: sa.Connection, location: Location, store_prefix: str) -> None:
 
 
 def check_known(found: str | None, location: Location) -> None:
+    """Refuse an index written by a newer version: its layout may mean things this one does
+    not know."""
     if found is not None and found != LEGACY and found not in KNOWN_REVISIONS:
         raise IndexUnavailable(
             f"the index at {location.shown()} was written by a newer aftersales (schema "

@@ -169,22 +169,17 @@ class Index:
         """An engine for reading, or None when there is no index yet (reading never creates
         one). Readers never write: not the schema, not SQLite's -wal and -shm files."""
         if self._reader is None:
-            if self.location.is_sqlite and not self.location.sqlite_path.exists():
+            engine, found = self._revision()
+            if engine is None:
                 return None
-            with self._explained():
-                engine = database.create_engine(self.location, write=False,
-                                                busy_seconds=self.busy_seconds)
-                try:
-                    with engine.connect() as conn:
-                        found = database.revision(conn)
-                        conn.rollback()
-                    database.check_readable(found, self.location)
-                except BaseException:
-                    engine.dispose()
-                    raise
             if found is None:
                 engine.dispose()
                 return None
+            try:
+                database.check_readable(found, self.location)
+            except BaseException:
+                engine.dispose()
+                raise
             self._reader = engine
         return self._reader
 
@@ -221,20 +216,29 @@ class Index:
             with conn.begin():
                 yield conn
 
+    def _revision(self) -> tuple[sa.Engine | None, str | None]:
+        """A reading engine and the schema revision it finds; (None, None) where a SQLite index
+        does not exist yet (reading never creates one)."""
+        if self.location.is_sqlite and not self.location.sqlite_path.exists():
+            return None, None
+        with self._explained():
+            engine = database.create_engine(self.location, write=False,
+                                            busy_seconds=self.busy_seconds)
+            try:
+                with engine.connect() as conn:
+                    found = database.revision(conn)
+                    conn.rollback()
+            except BaseException:
+                engine.dispose()
+                raise
+        return engine, found
+
     def upgrade(self) -> tuple[str | None, str]:
         """Bring the schema up to date (`index upgrade`): the revisions before and after."""
-        before = None
-        if not (self.location.is_sqlite and not self.location.sqlite_path.exists()):
-            with self._explained():
-                engine = database.create_engine(self.location, write=False,
-                                                busy_seconds=self.busy_seconds)
-                try:
-                    with engine.connect() as conn:
-                        before = database.revision(conn)
-                        conn.rollback()
-                finally:
-                    engine.dispose()
-            database.check_known(before, self.location)
+        engine, before = self._revision()
+        if engine is not None:
+            engine.dispose()
+        database.check_known(before, self.location)
         self.writer()
         return before, HEAD
 
