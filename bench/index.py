@@ -5,7 +5,10 @@
    over one process (aim: 2 processes >= 1.7x one), and the time spent in the index's two
    transactions (Index.reserve and Index.record) beside the whole fill. A bare reportlab page
    drawn in the same run gives the scale.
-2. Whole-index commands over synthetic indexes of 10,000 and 100,000 documents (valid hash
+2. Locks: complaints filed alone, then while another process draws a 2,000-row repair register;
+   the longest a complaint spends in the index's transactions, waits included (aim: never more
+   than a second — the lock is not held while rendering).
+3. Whole-index commands over synthetic indexes of 10,000 and 100,000 documents (valid hash
    chains: per ticket an "opened" event, a DOCX and a PDF row, a "filed" event; 200-byte
    files): wall time and peak memory of `aftersales index verify --json` and
    `aftersales index list --json`, and verify's own cost per document once the time to hash
@@ -17,7 +20,7 @@ URL `scripts/postgres start` prints). Every measurement gets a fresh database, d
 
 Run by hand (never part of the test suite):
     .venv/bin/python bench/index.py [--fills 100] [--processes 1,2,4] [--sizes 10000,100000]
-                                    [--postgres URL] [--parts fill,verify] [--json]
+                                    [--postgres URL] [--parts fill,locks,verify] [--json]
 A million documents only when asked: --sizes 10000,100000,1000000 (a million small files).
 Progress goes to stderr; the table (or, with --json, every figure as JSON) to stdout.
 """
@@ -118,30 +121,38 @@ def write_config(home: Path, url: str | None) -> None:
 # --- 1. fill throughput ----------------------------------------------------------------------
 
 
+@contextmanager
+def index_timer() -> Iterator[dict[str, list[float]]]:
+    """Seconds spent in each call of Index.reserve and Index.record (the two transactions,
+    lock waits included) while the block runs."""
+    calls: dict[str, list[float]] = {"reserve": [], "record": []}
+    originals = {name: getattr(Index, name) for name in calls}
+
+    def timed(name: str):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return originals[name](*args, **kwargs)
+            finally:
+                calls[name].append(time.perf_counter() - start)
+        return wrapper
+
+    for name in calls:
+        setattr(Index, name, timed(name))
+    try:
+        yield calls
+    finally:
+        for name, method in originals.items():
+            setattr(Index, name, method)
+
+
 def fill_worker(home: str, fills: int, formats: str, barrier, results) -> None:
     """One filling process: a warm-up fill, then (once every process is ready) `fills` fills,
     timing Index.reserve and Index.record, the two transactions, on the way."""
     try:
-        totals = {"reserve": 0.0, "record": 0.0}
-
-        def timed(name: str) -> None:
-            method = getattr(Index, name)
-
-            def wrapper(*args, **kwargs):
-                start = time.perf_counter()
-                try:
-                    return method(*args, **kwargs)
-                finally:
-                    totals[name] += time.perf_counter() - start
-
-            setattr(Index, name, wrapper)
-
-        timed("reserve")
-        timed("record")
         workspace = Workspace.open(home)
         sample = load_form(workspace, FORM).sample
         fill(workspace, FORM, sample, formats=formats)  # imports, fonts, connections, recover
-        totals.update(reserve=0.0, record=0.0)
     except BaseException:
         barrier.abort()
         results.put({"error": traceback.format_exc()})
@@ -149,17 +160,19 @@ def fill_worker(home: str, fills: int, formats: str, barrier, results) -> None:
     try:
         barrier.wait(timeout=600)
         durations = []
-        start = time.time()  # wall clock: compared across processes
-        for _ in range(fills):
-            began = time.perf_counter()
-            fill(workspace, FORM, sample, formats=formats)
-            durations.append(time.perf_counter() - began)
-        end = time.time()
+        with index_timer() as calls:
+            start = time.time()  # wall clock: compared across processes
+            for _ in range(fills):
+                began = time.perf_counter()
+                fill(workspace, FORM, sample, formats=formats)
+                durations.append(time.perf_counter() - began)
+            end = time.time()
         workspace.close()
     except BaseException:
         results.put({"error": traceback.format_exc()})
         return
-    results.put({"start": start, "end": end, "durations": durations, **totals})
+    results.put({"start": start, "end": end, "durations": durations,
+                 **{name: sum(seconds) for name, seconds in calls.items()}})
 
 
 def measure_fills(backend: str, url: str | None, processes: int, fills: int,
@@ -541,6 +554,83 @@ def databases(backends: list[tuple[str, str | None]]) -> Iterator[dict[str, str 
                for backend, server in backends}
 
 
+# --- 3. a complaint beside a long render ----------------------------------------------------
+
+
+def big_register(path: Path, rows: int) -> Path:
+    data = load_form(Workspace.open(None), "repair-register").sample
+    data["repairs"] = [dict(data["repairs"][i % len(data["repairs"])]) for i in range(rows)]
+    path.write_text(json.dumps(data, ensure_ascii=False, default=str), "utf-8")
+    return path
+
+
+def measure_beside_render(backend: str, url: str | None, rows: int, complaints: int) -> dict:
+    """Complaints filed alone, then while another process draws a `rows`-row repair register
+    (its numbers taken, its reservation open): the time each complaint spends in the index's
+    transactions, waits included, is what a lock held during rendering would inflate."""
+    with tempfile.TemporaryDirectory(prefix="aftersales-bench-") as home:
+        write_config(Path(home), url)
+        workspace = Workspace.open(home)
+        sample = load_form(workspace, FORM).sample
+        fill(workspace, FORM, sample)  # warm-up: imports, fonts, the schema
+
+        def complaints_timed() -> tuple[list[float], list[float]]:
+            walls = []
+            with index_timer() as calls:
+                for _ in range(complaints):
+                    began = time.perf_counter()
+                    fill(workspace, FORM, sample)
+                    walls.append(time.perf_counter() - began)
+            return walls, [a + b for a, b in zip(calls["reserve"], calls["record"],
+                                                 strict=True)]
+
+        alone_walls, alone_index = complaints_timed()
+        register = subprocess.Popen(
+            [*aftersales_command(), "fill", "repair-register", "--data",
+             str(big_register(Path(home) / "register.json", rows)), "--home", home,
+             "--no-prompt"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        records = index_of(workspace)
+        began = time.perf_counter()
+        while register.poll() is None and not any(
+                r["form"] == "repair-register" for r in pending(records)):
+            time.sleep(0.01)
+        reserved_after = time.perf_counter() - began
+        beside_walls, beside_index = complaints_timed()
+        overlapped = any(r["form"] == "repair-register" for r in pending(records))
+        _, err = register.communicate(timeout=900)
+        rendered = time.perf_counter() - began
+        workspace.close()
+        if register.returncode != 0:
+            raise RuntimeError(f"the register failed: {err}")
+    return {
+        "backend": backend, "rows": rows, "complaints": complaints,
+        "register_seconds": rendered, "register_reserved_after_s": reserved_after,
+        "overlapped": overlapped,
+        "alone_fill_ms": statistics.median(alone_walls) * 1000,
+        "alone_index_ms_max": max(alone_index) * 1000,
+        "beside_fill_ms": statistics.median(beside_walls) * 1000,
+        "beside_fill_ms_max": max(beside_walls) * 1000,
+        "beside_index_ms_max": max(beside_index) * 1000,
+    }
+
+
+def pending(records: Index) -> list[dict]:
+    import sqlalchemy as sa
+
+    with records.reading() as conn:
+        return [dict(r) for r in conn.execute(sa.select(reservations.c.form).where(
+            reservations.c.state == "reserved")).mappings()]
+
+
+def lock_part(backends: list[tuple[str, str | None]], rows: int, complaints: int) -> dict:
+    runs = []
+    for backend, server in backends:
+        say(f"locks: {backend}, {complaints} complaints beside a {rows}-row register")
+        with database_for(backend, server) as url:
+            runs.append(measure_beside_render(backend, url, rows, complaints))
+    return {"runs": runs}
+
+
 # --- output ----------------------------------------------------------------------------------
 
 
@@ -565,6 +655,8 @@ def print_table(results: dict) -> None:
         print("(fill ms: median per fill; reserve/record: ms per fill inside the two index "
               "transactions, waits included; in index: their share of the fill time; aim: "
               "2 procs >= 1.70x)")
+    if results.get("locks"):
+        print_locks(results["locks"])
     verified = results.get("verify")
     if verified:
         print(f"\nwhole-index commands: synthetic index, 2 documents + 2 events per ticket, "
@@ -595,6 +687,22 @@ def print_table(results: dict) -> None:
               "command's max RSS, aim flat and < 200 MB at 1M)")
 
 
+def print_locks(locked: dict) -> None:
+    run0 = locked["runs"][0]
+    print(f"\na complaint beside a {run0['rows']}-row repair register being drawn in another "
+          f"process ({run0['complaints']} complaints each way)")
+    print(f"{'backend':<11}{'register s':>11}{'alone ms':>9}{'beside ms':>10}{'max ms':>8}"
+          f"{'index max alone':>16}{'index max beside':>17}  overlapped")
+    for run in locked["runs"]:
+        print(f"{run['backend']:<11}{run['register_seconds']:>11.1f}{run['alone_fill_ms']:>9.1f}"
+              f"{run['beside_fill_ms']:>10.1f}{run['beside_fill_ms_max']:>8.1f}"
+              f"{run['alone_index_ms_max']:>16.1f}{run['beside_index_ms_max']:>17.1f}  "
+              f"{'yes' if run['overlapped'] else 'NO: the register finished first'}")
+    print("(alone/beside ms: median complaint fill; max ms: slowest beside; index max: the "
+          "longest a complaint spent in the index's transactions, waits included; aim: a "
+          "complaint never waits more than a second)")
+
+
 def integers(text: str) -> list[int]:
     return [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
 
@@ -613,12 +721,15 @@ def main() -> None:
                         default=os.environ.get("AFTERSALES_TEST_POSTGRES") or None,
                         help="a PostgreSQL server whose user may create databases "
                              "(default: AFTERSALES_TEST_POSTGRES)")
-    parser.add_argument("--parts", default="fill,verify", help="fill, verify or both")
+    parser.add_argument("--register-rows", type=int, default=2000,
+                        help="rows of the register drawn beside the complaints (locks part)")
+    parser.add_argument("--parts", default="fill,locks,verify",
+                        help="any of fill, locks, verify (default: all three)")
     parser.add_argument("--json", action="store_true", help="every figure as JSON")
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
-    if not parts or parts - {"fill", "verify"}:
-        parser.error("--parts: fill, verify or fill,verify")
+    if not parts or parts - {"fill", "locks", "verify"}:
+        parser.error("--parts: any of fill, locks, verify, comma-separated")
     if 1 not in args.processes and "fill" in parts:
         args.processes = [1, *args.processes]  # the speed-up needs one process to compare with
     for name in FOREIGN_ENV:
@@ -633,6 +744,8 @@ def main() -> None:
     results: dict = {"cpus": os.cpu_count(), "backends": [b for b, _ in backends]}
     if "fill" in parts:
         results["fill"] = fill_part(backends, args.processes, args.fills, args.formats)
+    if "locks" in parts:
+        results["locks"] = lock_part(backends, args.register_rows, 10)
     if "verify" in parts:
         results["verify"] = verify_part(backends, args.sizes, args.file_bytes)
     if args.json:
