@@ -137,6 +137,7 @@ def test_fill_killed_at_any_moment_leaves_a_workspace_the_next_fill_cleans(run, 
         result = run(*args)
         assert result.exit_code == 0, f"{context}: the next fill of {form} failed: " \
                                       f"{result.output}"
+        fill_in_process.notes = result.stderr
         return json.loads(result.stdout)
 
     # a ticket for the forms that need one, and the time an uninterrupted fill takes
@@ -191,6 +192,9 @@ def test_fill_killed_at_any_moment_leaves_a_workspace_the_next_fill_cleans(run, 
                            for note in report["notes"]), f"{trial}: {report['notes']}"
 
         fill_in_process(form, str(trial))
+        for row in pending:  # the fill says what it voided on its way
+            assert f"note: voided {described(row)}, left half-filed" in fill_in_process.notes, \
+                f"{trial}: {fill_in_process.notes!r}"
         assert partials(home) == [], f"{trial}: {summary()}"
         rows = reservation_rows(home)
         assert [described(r) for r in rows if r["state"] == "reserved"] == [], f"{trial}"

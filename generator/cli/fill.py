@@ -95,6 +95,11 @@ def fill(form_name: str, data_source: str | None, assignments: tuple[str, ...],
         )
     result = filling.fill(workspace, form_name, data, ticket=ticket, formats=formats,
                           language=lang)
+    from generator.records.index import index_of
+
+    for voided in index_of(workspace).recovered:
+        click.echo(f"note: voided {voided}, left half-filed by a process that was killed "
+                   f"(its number is not reused)", err=True)
     if as_json:
         echo_json(result.as_json())
         return

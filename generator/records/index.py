@@ -133,6 +133,7 @@ class Index:
         self._reader: sa.Engine | None = None
         self._writer_engine: sa.Engine | None = None
         self._recovered = False
+        self.recovered: list[str] = []  # what recover() voided in this command, for its notes
         # set by commands that write (fill, rulebook build, checkpoint…): their reads go
         # through the writer, which creates or upgrades the schema first
         self.may_write = False
@@ -444,6 +445,7 @@ class Index:
                 self.store.remove(json.loads(row["paths"]), row["id"])
                 voided.append(f"{row['form']} {row['record_no']}")
             self._release(row["id"])
+        self.recovered += voided
         return voided
 
     def owner_alive(self, row: Any, conn: sa.Connection, keep_lock: bool = False
