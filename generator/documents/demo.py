@@ -12,7 +12,7 @@ from generator.workspace import Workspace
 
 # Samples are written against this ticket number; the demo's real ticket takes its place.
 SAMPLE_TICKET = "SH-2026-000001"
-ORDER = {"opens": 0, "requires": 1, "optional": 2}
+ORDER = {"opens": 0, "requires": 1, "optional": 2, "none": 3}
 
 
 def _retarget(value, ticket: str):
@@ -32,7 +32,8 @@ def run_demo(workspace: Workspace, formats: str | None = None) -> list[FillResul
     ticket = None
     for form in forms:
         data = form.sample if ticket is None else _retarget(form.sample, ticket)
-        result = fill(workspace, form.name, data, ticket=ticket, formats=formats)
+        result = fill(workspace, form.name, data, formats=formats,
+                      ticket=None if form.ticket_mode == "none" else ticket)
         ticket = ticket or result.ticket
         results.append(result)
     return results

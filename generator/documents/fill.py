@@ -106,6 +106,8 @@ def resolve_ticket(workspace: Workspace, form: Form, ticket: str | None) -> dict
                 f"(a complaint opens one; see `aftersales index list`)"
             )
         return None
+    if form.ticket_mode == "none":
+        raise UsageError(f"form '{form.name}' belongs to no ticket; leave out --ticket")
     found = index_of(workspace, write=True).ticket(ticket)
     if found is None:
         raise UnknownTicket(f"unknown ticket {ticket}; see `aftersales index list` for tickets")

@@ -20,8 +20,9 @@ from generator.errors import ConfigError, UnknownForm
 from generator.workspace import Workspace
 
 # How a form relates to tickets: `opens` a new ticket unless --ticket is given, `requires` an
-# existing one, or takes one `optional`ly (registers and checklists span many tickets).
-TICKET_MODES = ("opens", "requires", "optional")
+# existing one, takes one `optional`ly (registers and checklists span many tickets), or belongs
+# to `none` (training records, monthly settlements).
+TICKET_MODES = ("opens", "requires", "optional", "none")
 LAYOUT_KINDS = ("grid", "table", "text", "signatures", "clauses")
 # Field keys are used as attributes in templates ({{ f.owner_name }}), so they must be names.
 FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
