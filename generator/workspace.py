@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from generator.errors import ConfigError
 
 CONFIG_FILE = "aftersales.toml"
@@ -194,3 +196,25 @@ class Workspace:
 def sha256_file(path: str | os.PathLike) -> str:
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+# libyaml's parser when PyYAML was built with it: parsing forms is most of a fill's overhead.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def localised(text: dict[str, str] | str | None, language: str = "zh", default: str = "") -> str:
+    """One language's text of a {zh:, en:} mapping, falling back to Chinese (the documents'
+    own language), then to `default`. A plain string is the same in every language."""
+    if isinstance(text, str):
+        return text
+    text = text or {}
+    return text.get(language) or text.get("zh") or default
+
+
+def load_yaml(path: Path) -> Any:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return yaml.load(handle, Loader=_Loader)  # noqa: S506 (a safe loader)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+

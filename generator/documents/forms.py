@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from generator.errors import ConfigError, UnknownForm
-from generator.workspace import Workspace
+from generator.workspace import Workspace, load_yaml, localised  # noqa: F401 (re-exported)
 
 # How a form relates to tickets: `opens` a new ticket unless --ticket is given, `requires` an
 # existing one, takes one `optional`ly (registers and checklists span many tickets), or belongs
@@ -26,27 +24,6 @@ TICKET_MODES = ("opens", "requires", "optional", "none")
 LAYOUT_KINDS = ("grid", "table", "text", "signatures", "clauses")
 # Field keys are used as attributes in templates ({{ f.owner_name }}), so they must be names.
 FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-# libyaml's parser when PyYAML was built with it: parsing forms is most of a fill's overhead.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def localised(text: dict[str, str] | str | None, language: str = "zh", default: str = "") -> str:
-    """One language's text of a {zh:, en:} mapping, falling back to Chinese (the documents'
-    own language), then to `default`. A plain string is the same in every language."""
-    if isinstance(text, str):
-        return text
-    text = text or {}
-    return text.get(language) or text.get("zh") or default
-
-
-def load_yaml(path: Path) -> Any:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return yaml.load(handle, Loader=_Loader)  # noqa: S506 (a safe loader)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
 
 
 @dataclass

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.documents.forms import localised
-from generator.documents.lifecycle import Lifecycle
 from generator.errors import ConfigError
+from generator.tickets.lifecycle import Lifecycle
 
 
 @dataclass

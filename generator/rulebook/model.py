@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from generator.documents.forms import list_forms, load_form, load_yaml, localised
-from generator.documents.lifecycle import LIFECYCLE_FILE, Lifecycle, load_lifecycle
 from generator.errors import ConfigError
 from generator.render.markup import Block, fill, parse
+from generator.tickets.lifecycle import LIFECYCLE_FILE, Lifecycle, load_lifecycle
 from generator.workspace import Workspace
 
 OUTLINE = "rulebook/rulebook.yaml"

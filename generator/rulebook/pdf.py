@@ -28,11 +28,11 @@ from reportlab.platypus.tableofcontents import TableOfContents
 
 from generator.documents.context import build_context
 from generator.documents.forms import load_form, localised
-from generator.documents.lifecycle import Lifecycle
 from generator.render.fonts import CJKFont
 from generator.render.pdf import MARGIN, flowables, page_size
 from generator.rulebook.figures import drawing, load_figure
 from generator.rulebook.model import Edition, Rulebook
+from generator.tickets.lifecycle import Lifecycle
 from generator.workspace import Workspace
 
 SHADE = colors.Color(0.93, 0.93, 0.93)

@@ -1,12 +1,12 @@
-"""The ticket lifecycle (forms/_lifecycle.yaml): states, who acts in each, allowed moves."""
+"""The ticket lifecycle (forms/_lifecycle.yaml): states, who acts in each, allowed moves, and the
+promised times (deadlines) the procedure measures."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from generator.documents.forms import load_yaml
 from generator.errors import ConfigError
-from generator.workspace import Workspace
+from generator.workspace import Workspace, load_yaml
 
 LIFECYCLE_FILE = "_lifecycle.yaml"
 
