@@ -70,17 +70,43 @@ DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
         # How long to wait, in seconds, for another process that holds the index.
         "busy_timeout": 30,
     },
-    # Service promises, in hours unless named otherwise; shown in documents and the rulebook.
+    # Service promises, in hours unless named otherwise; shown in documents and the rulebook,
+    # and the promised times of a normal case (forms/_lifecycle.yaml, `deadlines`).
     "promises": {
         "onsite_hours": 24,
+        "reply_hours": 24,
         "builder_response_hours": 24,
+        "completion_days": 7,
         "analysis_days": 3,
         "followup_days": 3,
         "followup_rate_complaints": 100,
         "followup_rate_repairs": 30,
         "handling_fee_percent": 50,
     },
+    # Promised times by urgency and category: each rule that matches a ticket (its `urgency`,
+    # its `category`, or both) overrides the [promises] it names; later rules win. Giving
+    # [[deadlines.rules]] in aftersales.toml replaces this list.
+    "deadlines": {
+        "rules": [
+            {"urgency": "urgent", "reply_hours": 12, "builder_response_hours": 12,
+             "completion_days": 3},
+            {"urgency": "emergency", "reply_hours": 2, "builder_response_hours": 2,
+             "completion_days": 1},
+        ],
+    },
+    # Who may be responsible for a repair, by kind of party. An empty list accepts any unit.
+    "parties": {
+        "builders": ["示例建设集团第三项目部"],
+        "in_house": ["物业维修班"],
+        "outsourced": ["示例维修工程有限公司"],
+    },
+    "repairs": {
+        # Estimated cost, in yuan, up to which a repair is small (done in-house); above it the
+        # outsourced contractor does it (when the builder does not).
+        "small_limit": 2000,
+    },
 }
+RULE_MATCHES = ("urgency", "category")
 
 
 def bundled_root(kind: str) -> Path:
@@ -114,6 +140,28 @@ def _merge(defaults: dict, overrides: dict, where: str, problems: list[str]) -> 
     return merged
 
 
+def _check_rules(config: dict, problems: list[str]) -> None:
+    """[[deadlines.rules]]: each a table of `urgency`/`category` and whole [promises] numbers."""
+    promises = config["promises"]
+    for number, rule in enumerate(config["deadlines"]["rules"], start=1):
+        where = f"deadlines.rules[{number}]"
+        if not isinstance(rule, dict):
+            problems.append(f"'{where}' must be a table")
+            continue
+        for key, value in rule.items():
+            if key in RULE_MATCHES:
+                if not isinstance(value, str):
+                    problems.append(f"'{where}.{key}' must be a str, not {value!r}")
+            elif key not in promises:
+                problems.append(f"unknown key '{where}.{key}' (a rule sets [promises] keys "
+                                f"and matches on {' and '.join(RULE_MATCHES)})")
+            elif type(value) is not int or value < 0:
+                problems.append(f"'{where}.{key}' must be a whole number ≥ 0, not {value!r}")
+    for kind, units in config["parties"].items():
+        if not all(isinstance(u, str) and u.strip() for u in units):
+            problems.append(f"'parties.{kind}' must be a list of unit names")
+
+
 @dataclass
 class Workspace:
     """A resolved workspace: its root directory and merged configuration."""
@@ -140,6 +188,7 @@ class Workspace:
                            ("index.path", config["index"]["path"])):
             if not value.strip():
                 problems.append(f"'{key}' must name a folder or file, not {value!r}")
+        _check_rules(config, problems)
         if problems:
             raise ConfigError(
                 f"{config_path}: " + "; ".join(problems) + " (see README: Configuration)"

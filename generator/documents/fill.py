@@ -9,12 +9,15 @@ document exists on disk exactly when it has an index row.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from generator.documents.checks import check_dates
 from generator.documents.context import build_context
 from generator.documents.forms import Form, load_form
 from generator.documents.validate import canonical_keys, validate
@@ -22,6 +25,8 @@ from generator.errors import UnknownTicket, UsageError, ValidationFailed
 from generator.records.filing import WrittenDocument, filing
 from generator.records.index import Numbering, Opening, index_of
 from generator.render.fonts import find_cjk_font
+from generator.tickets import procedure
+from generator.tickets.lifecycle import load_lifecycle
 from generator.workspace import Workspace, sha256_file
 
 FORMATS = ("docx", "pdf")
@@ -127,12 +132,68 @@ def prefill(
 
 def prepare(
     workspace: Workspace, form: Form, data: dict[str, Any], ticket: str | None,
-    formats: list[str], now: dt.datetime,
+    formats: list[str], now: dt.datetime, language: str | None = None,
 ) -> dict[str, Any]:
     """Prefilled and validated: the data that will be rendered."""
+    return _prepared(workspace, form, data, ticket, formats, now, language)[0]
+
+
+def _prepared(
+    workspace: Workspace, form: Form, data: dict[str, Any], ticket: str | None,
+    formats: list[str], now: dt.datetime, language: str | None,
+) -> tuple[dict[str, Any], dict | None]:
+    """The validated data, its dates checked against each other and the ticket's history; and
+    the ticket's row."""
     font = find_cjk_font(workspace.config) if "pdf" in formats else None
-    data = prefill(workspace, form, data, ticket, now)
-    return validate(form, data, font.can_draw if font else None)
+    if not isinstance(data, dict):
+        raise ValidationFailed(form.name, ["the input must be a mapping of field: value"])
+    found = resolve_ticket(workspace, form, ticket)
+    data = inherit(form, apply_defaults(form, canonical_keys(form, data), now), found)
+    clean = validate(form, data, font.can_draw if font else None)
+    facts = json.loads(found["facts"]) if found else None
+    problems = check_dates(form, clean, facts,
+                           lambda number: index_of(workspace).ticket(number) is not None,
+                           language or workspace.language)
+    if problems:
+        raise ValidationFailed(form.name, problems)
+    return clean, found
+
+
+def plan_ticket(workspace: Workspace, form: Form, clean: dict[str, Any], found: dict | None,
+                opens: bool, now: dt.datetime) -> tuple[Opening | None, list, str | None]:
+    """What filing `form` does to its ticket: the opening (a new ticket's first facts), the
+    moves and updates the procedure prescribes, and the state they are planned from."""
+    if not opens and found is None:
+        return None, [], None
+    lifecycle = load_lifecycle(workspace)
+    config = workspace.config
+    own = {key: _fact(clean[key]) for key in form.definition.get("facts") or [] if key in clean}
+    by = os.environ.get("AFTERSALES_USER") or getpass.getuser()
+    opening = None
+    if opens:
+        at = procedure.stamp(clean.get(form.definition.get("time")) or now)
+        state = form.definition.get("stage") or lifecycle.initial
+        facts = {**procedure.opening(lifecycle, config, clean, at), **own}
+        opening = Opening(to_json(clean), state, facts)
+        number = "(new)"
+    else:
+        state, facts, number = found["state"], json.loads(found["facts"]), found["number"]
+    changes = procedure.form_changes(lifecycle, config, form.name, form.definition, clean,
+                                     number, state, {**facts, **own}, by)
+    if own and not opens:
+        if changes:
+            changes[0].sets = {**own, **changes[0].sets}
+        else:
+            changes = [procedure.Change(None, own, {"by": by, "at": procedure.stamp(now),
+                                                     "form": form.name})]
+    return opening, changes, state
+
+
+def _fact(value: Any) -> Any:
+    """A value as a ticket's facts keep it (JSON)."""
+    if isinstance(value, dt.date):
+        return procedure.stamp(value)
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def _render(workspace: Workspace, form: Form, fmt: str, ctx: dict) -> tuple[bytes, Path]:
@@ -187,10 +248,11 @@ def fill(
     language = language or workspace.language
     form = load_form(workspace, form_name)
     chosen = parse_formats(formats, workspace)
-    clean = prepare(workspace, form, data, ticket, chosen, now)
+    clean, found = _prepared(workspace, form, data, ticket, chosen, now, language)
     stored = to_json(clean)
     config = workspace.config
     opens = ticket is None and form.ticket_mode == "opens"
+    opening, changes, state = plan_ticket(workspace, form, clean, found, opens, now)
     prefix = config["tickets"]["prefix"]
     new_ticket = (Numbering(f"ticket:{prefix}:{now.year}", f"{prefix}-{now.year}-",
                             config["tickets"]["digits"]) if opens else None)
@@ -203,8 +265,7 @@ def fill(
     with filing(workspace, form=form.name, record=record, ticket=ticket,
                 new_ticket=new_ticket, paths=paths,
                 stamp=now.isoformat(sep=" ", timespec="seconds")) as job:
-        if opens:
-            job.opening = Opening(stored, form.definition.get("stage", "received"))
+        job.opening, job.changes, job.expect_state = opening, changes, state
         ctx = build_context(form, clean, config=config, record_no=job.record_no,
                             ticket=job.ticket or "", language=language)
         for fmt, path in zip(chosen, job.paths, strict=True):

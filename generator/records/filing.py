@@ -37,6 +37,8 @@ class Filing:
         self.reservation = reservation
         self.rows: list[DocumentRow] = []
         self.opening: Opening | None = None
+        self.changes: list = []  # what filing does to the ticket (records.index.Change)
+        self.expect_state: str | None = None  # the ticket's state they were planned from
         self.documents: list[WrittenDocument] = []
 
     @property
@@ -80,7 +82,8 @@ def filing(workspace, *, form: str, record: Numbering | str,
                                       new_ticket=new_ticket, paths=paths, stamp=stamp))
     try:
         yield job
-        ids = index.record(job.reservation, job.rows, job.opening)
+        ids = index.record(job.reservation, job.rows, job.opening, job.changes,
+                           job.expect_state)
     except BaseException as exc:
         _give_up(index, job, exc)
         raise

@@ -22,14 +22,14 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from generator.errors import IndexUnavailable, NumberTaken, UnknownTicket
+from generator.errors import IndexUnavailable, NumberTaken, UnknownTicket, UsageError
 from generator.records import database, ledger, owners, schema
 from generator.records.database import LOCK_SPACE, Location
 from generator.records.schema import (
@@ -91,10 +91,28 @@ class Reservation:
 
 @dataclass(frozen=True)
 class Opening:
-    """A ticket opened by the record being filed: its data and first state."""
+    """A ticket opened by the record being filed: its data, first state and first facts."""
 
     data: str
     state: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+class Change(Protocol):
+    """An event in a ticket's history other than its opening and filings: a move (`to`) or an
+    update of its facts (generator.tickets.procedure.Change)."""
+
+    to: str | None
+    sets: dict[str, Any]
+    detail: dict[str, Any]
+
+    @property
+    def kind(self) -> str: ...
+
+
+class TicketMoved(UsageError):
+    """The ticket was not in the state the change was planned from (someone moved it meanwhile),
+    or does not exist."""
 
 
 def now_stamp() -> str:
@@ -308,9 +326,11 @@ class Index:
     # --- recording -------------------------------------------------------------------------
 
     def record(self, reservation: Reservation, rows: list[DocumentRow],
-               opening: Opening | None = None) -> list[int]:
-        """Record the written documents (step 3): their rows and events, appended to the
-        ticket's chain. Returns the documents' ids."""
+               opening: Opening | None = None, changes: list[Change] = (),
+               expect_state: str | None = None) -> list[int]:
+        """Record the written documents (step 3): their rows and events, and the moves filing
+        them makes (`changes`, planned from `expect_state`), appended to the ticket's chain in
+        one transaction. Returns the documents' ids."""
         ticket = reservation.ticket
         with self.writing() as conn:
             settled = conn.execute(reservations.update().where(
@@ -324,20 +344,55 @@ class Index:
             entries: list[tuple[str, dict[str, Any]]] = []
             what = {"form": reservation.form, "record_no": reservation.record_no}
             if opening is not None:
-                conn.execute(tickets.insert().values(number=ticket, state=opening.state,
-                                                     opened_at=reservation.stamp,
-                                                     data=opening.data))
+                conn.execute(tickets.insert().values(
+                    number=ticket, state=opening.state, opened_at=reservation.stamp,
+                    data=opening.data, facts=ledger.facts_text(opening.facts)))
                 digest = ledger.ticket_digest(ticket, reservation.stamp, opening.data,
                                               opening.state)
                 entries.append(("event", self._event(ticket, reservation.stamp, "opened", {
-                    **what, "state": opening.state, "ticket_sha256": digest})))
+                    **what, "state": opening.state, "ticket_sha256": digest,
+                    "set": opening.facts})))
             entries += [("document", asdict(row)) for row in rows]
             if ticket is not None:
                 entries.append(("event", self._event(ticket, reservation.stamp, "filed", {
                     **what, "documents": [row.path for row in rows]})))
+            if changes:
+                state = opening.state if opening is not None else expect_state
+                entries += self._changes(conn, ticket, changes, state, what)
             ids = self._append(conn, ticket, entries, new_chain=opening is not None)
             self._release(reservation.id, conn)
         return [i for (kind, _), i in zip(entries, ids, strict=True) if kind == "document"]
+
+    def change(self, ticket: str, changes: list[Change], expect_state: str) -> None:
+        """Record a person's moves or updates of a ticket, planned from `expect_state`."""
+        with self.writing() as conn:
+            entries = self._changes(conn, ticket, changes, expect_state, {})
+            self._append(conn, ticket, entries)
+
+    def _changes(self, conn: sa.Connection, ticket: str, changes: list[Change],
+                 expect_state: str | None, what: dict[str, str]) -> list[tuple[str, dict]]:
+        """The events of `changes`, with the ticket's row brought up to date — refused if the
+        ticket is not where the changes were planned from."""
+        row = conn.execute(sa.select(tickets.c.state, tickets.c.facts).where(
+            tickets.c.number == ticket).with_for_update()).first()
+        if row is None:
+            raise UnknownTicket(f"unknown ticket {ticket}")
+        state, facts = row.state, json.loads(row.facts)
+        if expect_state is not None and state != expect_state:
+            raise TicketMoved(f"ticket {ticket} moved meanwhile: it is {state} now, not "
+                              f"{expect_state}; nothing was changed — look again and retry")
+        events_ = []
+        at = now_stamp()
+        for change in changes:
+            if change.to:
+                state = change.to
+            facts = ledger.fold(facts, change.sets)
+            events_.append(("event", self._event(ticket, at, change.kind, {
+                **what, **{k: v for k, v in change.detail.items() if v is not None},
+                "set": change.sets})))
+        conn.execute(tickets.update().where(tickets.c.number == ticket).values(
+            state=state, facts=ledger.facts_text(facts)))
+        return events_
 
     @staticmethod
     def _event(ticket: str | None, at: str, kind: str, detail: dict) -> dict[str, Any]:

@@ -49,3 +49,23 @@ def link(kind: str, row: dict[str, Any], entry: int, prev_hash: str) -> str:
     row["prev_hash"] = prev_hash
     row["row_hash"] = row_hash(kind, row)
     return row["row_hash"]
+
+
+def fold(facts: dict[str, Any], sets: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A ticket's facts after an event that sets `sets`: tables merge key by key, None removes
+    a key, anything else replaces it."""
+    merged = dict(facts)
+    for key, value in (sets or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = fold(merged[key], value)
+        elif isinstance(value, Mapping):
+            merged[key] = fold({}, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def facts_text(facts: dict[str, Any]) -> str:
+    return json.dumps(facts, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

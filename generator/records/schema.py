@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def key(length: int = 200) -> sa.types.TypeEngine:
@@ -38,6 +38,9 @@ tickets = sa.Table(
     sa.Column("state", sa.Text, nullable=False),
     sa.Column("opened_at", sa.Text, nullable=False),
     sa.Column("data", sa.Text, nullable=False),
+    # what its history says of it (category, responsible party, promised times…), folded from
+    # the `set` of every event: JSON, kept here for listing, checked by verify
+    sa.Column("facts", sa.Text, nullable=False, server_default="{}"),
 )
 
 chains = sa.Table(

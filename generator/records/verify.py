@@ -227,6 +227,7 @@ def _check_chain(name: str, links: Iterable, signatures: Iterator[SignedEntry], 
     signed = {(s.kind, s.id): s for s in signatures}
     expected_head, count = ledger.GENESIS, 0
     opening_state = state = digest = None
+    facts: dict[str, Any] = {}
     rewritten: list[tuple[SignedEntry, str]] = []
     unsigned: list[tuple[str, Any]] = []  # rows no checkpoint signed, since the last one signed
     for kind, row in links:
@@ -248,12 +249,14 @@ def _check_chain(name: str, links: Iterable, signatures: Iterator[SignedEntry], 
             unsigned.clear()
             if own[:FINGERPRINT_CHARS] != entry.fingerprint:
                 rewritten.append((entry, _describe(kind, row, index)))
-        if kind == "event" and row["kind"] in ("opened", "moved"):
+        if kind == "event":
             detail = _detail(row)
             if row["kind"] == "opened":
                 opening_state = detail.get("state")
-            state = detail.get("state", detail.get("to", state))
-            digest = detail.get("ticket_sha256", digest)
+            if row["kind"] in ("opened", "moved"):
+                state = detail.get("state", detail.get("to", state))
+                digest = detail.get("ticket_sha256", digest)
+            facts = ledger.fold(facts, detail.get("set"))
     gone = sorted(signed.values(), key=lambda s: s.entry)
 
     if head is None:
@@ -279,6 +282,9 @@ def _check_chain(name: str, links: Iterable, signatures: Iterator[SignedEntry], 
             if state is not None and ticket["state"] != state:
                 problems.append(f"ticket {name}: its state is {ticket['state']!r}, but its "
                                 f"history leaves it {state!r}")
+            if _detail({"detail": ticket["facts"]}) != facts:
+                problems.append(f"ticket {name}: its facts (responsible party, promised times…) "
+                                f"are not what its history says")
     _report_signatures(label, count, gone, rewritten, index, problems)
 
 

@@ -1,0 +1,117 @@
+"""Dates that make sense: a form's `checks:`, applied to validated data before anything is
+written. Each refusal names both fields by label and key.
+
+    checks:
+      - {field: completed_at, not_before: received_at}
+      - {field: visited_at, not_before: ticket.accepted}     # the ticket's milestones
+      - {rows: repairs, field: finished_at, not_before: arrived_at}
+      - {rows: repairs, field: date, within: [period_from, period_to]}
+      - {rows: repairs, field: ticket_no, ticket_exists: true}
+
+A ticket's milestones are when it was opened, assigned and accepted, as its history records
+them (the business times of the records that made them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from generator.documents.forms import Field, Form
+from generator.errors import ConfigError
+
+MILESTONES = {
+    "opened": ({"zh": "受理", "en": "opening"}, lambda facts: facts.get("opened")),
+    "assigned": ({"zh": "派工", "en": "assignment"},
+                 lambda facts: (facts.get("reached") or {}).get("assigned")),
+    "accepted": ({"zh": "验收", "en": "acceptance"},
+                 lambda facts: (facts.get("reached") or {}).get("accepted")),
+}
+RELATIONS = ("not_before", "not_after", "within", "ticket_exists")
+
+
+def check_dates(form: Form, data: dict[str, Any], facts: dict[str, Any] | None,
+                ticket_exists: Callable[[str], bool], language: str = "zh") -> list[str]:
+    """Every check of `form` that `data` fails, one line each (empty: all hold)."""
+    problems = []
+    for rule in form.definition.get("checks") or []:
+        relation = next((r for r in RELATIONS if r in rule), None)
+        if relation is None or "field" not in rule:
+            raise ConfigError(f"form {form.name}: a check needs `field` and one of "
+                              f"{', '.join(RELATIONS)}, got {rule!r}")
+        if "rows" in rule:
+            table = form.fields.get(rule["rows"])
+            if table is None:
+                raise ConfigError(f"form {form.name}: check on unknown table {rule['rows']!r}")
+            for number, row in enumerate(data.get(rule["rows"]) or [], start=1):
+                where = f"{table.label(language)} row {number}: "
+                problems += _check(form, rule, relation, row, data, facts, ticket_exists,
+                                   columns=table.columns, prefix=where,
+                                   path=f"{rule['rows']}[{number}].", language=language)
+        else:
+            problems += _check(form, rule, relation, data, data, facts, ticket_exists,
+                               columns=form.fields, prefix="", path="", language=language)
+    return problems
+
+
+def _check(form: Form, rule: dict, relation: str, values: dict, top: dict,
+           facts: dict | None, ticket_exists: Callable[[str], bool], *,
+           columns: dict[str, Field], prefix: str, path: str, language: str) -> list[str]:
+    key = rule["field"]
+    value = values.get(key)
+    if value in (None, ""):
+        return []
+    name = _name(columns.get(key), path + key, language)
+    if relation == "ticket_exists":
+        return [] if ticket_exists(str(value)) else [
+            f"{prefix}{name}: no ticket {value} in the index"]
+    if relation == "within":
+        low_key, high_key = rule["within"]
+        problems = []
+        for other_key, wrong in ((low_key, "before"), (high_key, "after")):
+            other = top.get(other_key)
+            if other is not None and _compare(value, other) == (-1 if wrong == "before" else 1):
+                other_name = _name(form.fields.get(other_key), other_key, language)
+                problems.append(f"{prefix}{name} {_show(value)} is {wrong} {other_name} "
+                                f"{_show(other)}")
+        return problems
+    other_key = rule[relation]
+    if other_key.startswith("ticket."):
+        milestone = other_key.partition(".")[2]
+        label, read = MILESTONES[milestone]
+        other = read(facts or {})
+        if other is None:
+            return []
+        other = dt.datetime.fromisoformat(other)
+        other_name = f"the ticket's {label['en']} ({label['zh']}, {other_key})"
+    else:
+        other = values.get(other_key, top.get(other_key) if values is not top else None)
+        if other in (None, ""):
+            return []
+        other_name = _name(columns.get(other_key) or form.fields.get(other_key),
+                           (path if other_key in columns else "") + other_key, language)
+    order = _compare(value, other)
+    if relation == "not_before" and order < 0:
+        return [f"{prefix}{name} {_show(value)} is before {other_name} {_show(other)}"]
+    if relation == "not_after" and order > 0:
+        return [f"{prefix}{name} {_show(value)} is after {other_name} {_show(other)}"]
+    return []
+
+
+def _name(fld: Field | None, key: str, language: str) -> str:
+    return f"{fld.label(language)} ({key})" if fld else key
+
+
+def _compare(left: Any, right: Any) -> int:
+    """-1, 0 or 1; a date against a date-and-time compares the days."""
+    if isinstance(left, dt.datetime) != isinstance(right, dt.datetime):
+        left = left.date() if isinstance(left, dt.datetime) else left
+        right = right.date() if isinstance(right, dt.datetime) else right
+    return (left > right) - (left < right)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
