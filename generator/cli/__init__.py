@@ -15,6 +15,7 @@ from generator.cli.fill import fill
 from generator.cli.forms import forms
 from generator.cli.index import index
 from generator.cli.rulebook import rulebook
+from generator.cli.ticket import ticket
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,7 +34,7 @@ def cli() -> None:
     """
 
 
-for command in (forms, fill, index, rulebook, demo):
+for command in (forms, fill, ticket, index, rulebook, demo):
     cli.add_command(command)
 
 

@@ -538,6 +538,17 @@ class Index:
             row = conn.execute(sa.select(tickets).where(tickets.c.number == number)).first()
             return dict(row._mapping) if row else None
 
+    def tickets(self, state: str | None = None) -> Iterator[dict[str, Any]]:
+        """Tickets in number order, streamed; only those in `state` when given."""
+        query = sa.select(tickets).order_by(tickets.c.number)
+        if state is not None:
+            query = query.where(tickets.c.state == state)
+        with self.reading() as conn:
+            if conn is None:
+                return
+            result = conn.execute(query.execution_options(stream_results=True, yield_per=1000))
+            yield from (dict(row) for row in result.mappings())
+
     def documents(self, ticket: str | None = None, form: str | None = None
                   ) -> Iterator[dict[str, Any]]:
         """Documents in the order they were filed, streamed (a million rows need no more

@@ -1,0 +1,39 @@
+"""Repair costs as the records state them: the rows of every filed repair register (维修情况登记表)
+— one row per repair, with its ticket, labour and material costs and who pays. Settlements and
+`ticket show` read them from the index, so their figures are the records' figures to the cent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from generator.records.index import Index
+
+REGISTER = "repair-register"
+
+
+def repair_rows(index: Index, *, ticket: str | None = None, period: str | None = None
+                ) -> Iterator[dict[str, Any]]:
+    """Every repair row of the filed registers (each register once, though it has a DOCX and a
+    PDF), in filing order; only a ticket's, only those dated in `period` (YYYY-MM). Money as
+    Decimal; each row says which register it came from."""
+    seen: set[str] = set()
+    for document in index.documents(form=REGISTER):
+        if document["record_no"] in seen:
+            continue
+        seen.add(document["record_no"])
+        data = json.loads(document["data"])
+        for number, row in enumerate(data.get("repairs") or [], start=1):
+            if ticket is not None and row.get("ticket_no") != ticket:
+                continue
+            if period is not None and not str(row.get("date", "")).startswith(period + "-"):
+                continue
+            yield {
+                **row,
+                "labour_cost": Decimal(str(row.get("labour_cost") or 0)),
+                "material_cost": Decimal(str(row.get("material_cost") or 0)),
+                "register": document["record_no"], "row": number,
+            }
