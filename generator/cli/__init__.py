@@ -15,6 +15,7 @@ from generator.cli.fill import fill
 from generator.cli.forms import forms
 from generator.cli.index import index
 from generator.cli.rulebook import rulebook
+from generator.cli.settlement import settlement
 from generator.cli.ticket import ticket
 
 
@@ -34,7 +35,7 @@ def cli() -> None:
     """
 
 
-for command in (forms, fill, ticket, index, rulebook, demo):
+for command in (forms, fill, ticket, settlement, index, rulebook, demo):
     cli.add_command(command)
 
 

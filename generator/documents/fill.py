@@ -242,8 +242,11 @@ def fill(
     formats: str | list[str] | None = None,
     language: str | None = None,
     now: dt.datetime | None = None,
+    record_no: str | None = None,
 ) -> FillResult:
-    """Validate `data` for `form_name`, render each format, write and index the documents."""
+    """Validate `data` for `form_name`, render each format, write and index the documents.
+    `record_no` gives the record its number (a settlement's period) instead of the next one
+    of the form's counter; a number once filed is never filed again."""
     now = now or dt.datetime.now()
     language = language or workspace.language
     form = load_form(workspace, form_name)
@@ -256,8 +259,8 @@ def fill(
     prefix = config["tickets"]["prefix"]
     new_ticket = (Numbering(f"ticket:{prefix}:{now.year}", f"{prefix}-{now.year}-",
                             config["tickets"]["digits"]) if opens else None)
-    record = Numbering(f"record:{form.record_prefix}:{now.year}",
-                       f"{form.record_prefix}-{now.year}-", 4)
+    record = record_no or Numbering(f"record:{form.record_prefix}:{now.year}",
+                                    f"{form.record_prefix}-{now.year}-", 4)
 
     def paths(ticket: str | None, record_no: str) -> list[str]:
         return [f"{ticket or form.name}/{form.name}_{record_no}.{fmt}" for fmt in chosen]

@@ -1,0 +1,121 @@
+"""The monthly settlement (月度结算单) and the charge-back lists (追偿清单), computed from the
+repair registers of the month.
+
+The property company advances the cost of the repairs its own team or the outsourced contractor
+does; once a month it claims them from the developer, whose share is what the developer bears
+and what the builder owes (the developer recovers that from the builder). Repairs the builder
+did itself cost the property company nothing, and an owner's own share is collected from the
+owner: neither is claimed. Each builder's list is its cost plus the handling fee
+([promises] handling_fee_percent). Every figure comes from the register rows, to the cent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from generator.documents.fill import FillResult, fill, parse_formats, prepare
+from generator.documents.forms import load_form
+from generator.errors import NumberTaken, UsageError
+from generator.records.index import index_of
+from generator.tickets.costs import repair_rows
+from generator.workspace import Workspace
+
+SETTLEMENT, CHARGE_BACK = "monthly-settlement", "charge-back"
+ADVANCED = ("in_house", "outsourced")  # the parties whose work the property company pays for
+CLAIMED = ("developer", "builder")
+CENT = Decimal("0.01")
+UNKNOWN_BUILDER = "未指定承建商"
+
+
+@dataclass
+class Settlement:
+    period: str
+    settlement: dict[str, Any]
+    charge_backs: dict[str, dict[str, Any]] = field(default_factory=dict)  # by builder
+    documents: list[FillResult] = field(default_factory=list)
+
+
+def check_period(period: str) -> str:
+    match = re.fullmatch(r"(\d{4})-(\d{2})", period or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise UsageError(f"--period: a month is YYYY-MM, like 2026-11; got {period!r}")
+    return period
+
+
+def compute(workspace: Workspace, period: str) -> Settlement:
+    """The month's settlement and charge-back lists, as the forms' data (nothing written)."""
+    check_period(period)
+    index = index_of(workspace)
+    config = workspace.config
+    rate = Decimal(config["promises"]["handling_fee_percent"])
+    builders: dict[str, str | None] = {}  # ticket → its builder, from the ticket's facts
+
+    def builder_of(ticket: str | None) -> str:
+        if ticket and ticket not in builders:
+            found = index.ticket(ticket)
+            builders[ticket] = json.loads(found["facts"]).get("builder") if found else None
+        named = builders.get(ticket) if ticket else None
+        listed = config["parties"]["builders"]
+        return named or (listed[0] if len(listed) == 1 else UNKNOWN_BUILDER)
+
+    items, shares = [], defaultdict(Decimal)
+    recover: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in repair_rows(index, period=period):
+        if row.get("party") not in ADVANCED:
+            continue
+        amount = row["labour_cost"] + row["material_cost"]
+        shares[row.get("paid_by") or "developer"] += amount
+        if row.get("paid_by") not in CLAIMED:
+            continue
+        items.append({"date": row.get("date"), "ticket_no": row.get("ticket_no") or "",
+                      "room": row.get("room") or "", "content": row.get("content") or "",
+                      "party": row["party"], "labour_cost": row["labour_cost"],
+                      "material_cost": row["material_cost"], "amount": amount,
+                      "borne_by": row["paid_by"]})
+        if row["paid_by"] == "builder":
+            fee = (amount * rate / 100).quantize(CENT, ROUND_HALF_UP)
+            recover[builder_of(row.get("ticket_no"))].append({
+                "ticket_no": row.get("ticket_no") or "", "room": row.get("room") or "",
+                "content": row.get("content") or "", "cost": amount, "fee": fee,
+                "amount": amount + fee})
+    empty = "本月无须结算的垫付维修费用。" if not items else None
+    settlement = {
+        "period": period, "company": config["company"]["name"], "items": items,
+        "builder_share": shares["builder"], "developer_share": shares["developer"],
+        "owner_share": shares["owner"],
+        **({"note": empty} if empty else {}),
+    }
+    charge_backs = {builder: {"period": period, "builder": builder, "fee_percent": int(rate),
+                              "items": rows}
+                    for builder, rows in sorted(recover.items())}
+    return Settlement(period, settlement, charge_backs)
+
+
+def monthly(workspace: Workspace, period: str, formats: str | list[str] | None = None
+            ) -> Settlement:
+    """Compute and file the month's settlement sheet and one charge-back list per builder, each
+    numbered by the period; a month once settled is not settled again."""
+    result = compute(workspace, period)
+    year, month = period.split("-")
+    # every sheet is checked before the first is written: a month is filed whole or not at all
+    chosen = parse_formats(formats, workspace)
+    for name, data in [(SETTLEMENT, result.settlement),
+                       *((CHARGE_BACK, d) for d in result.charge_backs.values())]:
+        prepare(workspace, load_form(workspace, name), data, None, chosen, dt.datetime.now())
+    try:
+        result.documents.append(fill(workspace, SETTLEMENT, result.settlement, formats=formats,
+                                     record_no=f"JS-{year}-{month}"))
+        for number, data in enumerate(result.charge_backs.values(), start=1):
+            result.documents.append(fill(workspace, CHARGE_BACK, data, formats=formats,
+                                         record_no=f"ZC-{year}-{month}-{number:02d}"))
+    except NumberTaken as exc:
+        raise UsageError(f"the settlement of {period} is already filed ({exc.form} "
+                         f"{exc.record_no} is {exc.state}); see `aftersales index list --form "
+                         f"{exc.form}`") from None
+    return result
