@@ -8,7 +8,8 @@ from generator.cli.common import echo_json, open_workspace, workspace_options
 
 
 @click.command()
-@click.option("--format", "formats", metavar="LIST", help="Comma-separated formats: docx, pdf.")
+@click.option("--format", "formats", metavar="LIST",
+              help="Comma-separated formats: docx, pdf, xlsx.")
 @workspace_options(json_output=True)
 def demo(formats: str | None, home: str | None, as_json: bool) -> None:
     """Fill every form with its built-in sample data under one new ticket."""

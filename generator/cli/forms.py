@@ -96,7 +96,8 @@ def forms_template(form_name: str, output: str | None, force: bool, home: str | 
 @click.argument("form_name", metavar="FORM")
 @click.option("-o", "--output", "directory", type=click.Path(file_okay=False),
               help="Directory to write to (default: blank-forms/ in the workspace).")
-@click.option("--format", "formats", metavar="LIST", help="Comma-separated formats: docx, pdf.")
+@click.option("--format", "formats", metavar="LIST",
+              help="Comma-separated formats: docx, pdf, xlsx.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the labels.")
 @workspace_options()
 def forms_blank(form_name: str, directory: str | None, formats: str | None, lang: str | None,

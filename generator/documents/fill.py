@@ -29,7 +29,7 @@ from generator.tickets import procedure
 from generator.tickets.lifecycle import load_lifecycle
 from generator.workspace import Workspace, sha256_file
 
-FORMATS = ("docx", "pdf")
+FORMATS = ("docx", "pdf", "xlsx")
 
 
 @dataclass
@@ -64,16 +64,17 @@ def to_json(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, default=encode)
 
 
-def parse_formats(formats: str | list[str] | None, workspace: Workspace) -> list[str]:
+def parse_formats(formats: str | list[str] | None, workspace: Workspace,
+                  allowed: tuple[str, ...] = FORMATS) -> list[str]:
     if formats is None:
-        chosen = list(workspace.config["documents"]["formats"])
+        chosen = [f for f in workspace.config["documents"]["formats"] if f in allowed]
     elif isinstance(formats, str):
         chosen = [f.strip().lower() for f in formats.split(",") if f.strip()]
     else:
         chosen = list(formats)
-    unknown = [f for f in chosen if f not in FORMATS]
+    unknown = [f for f in chosen if f not in allowed]
     if unknown or not chosen:
-        raise UsageError(f"--format: expected a comma-separated list of {', '.join(FORMATS)}; "
+        raise UsageError(f"--format: expected a comma-separated list of {', '.join(allowed)}; "
                          f"got {','.join(chosen) or 'nothing'}")
     return list(dict.fromkeys(chosen))
 
@@ -208,6 +209,10 @@ def _render(workspace: Workspace, form: Form, fmt: str, ctx: dict) -> tuple[byte
                 f"make one with `aftersales forms template {form.name}`"
             )
         return render_docx(template, ctx), template
+    if fmt == "xlsx":
+        from generator.render.xlsx import render_xlsx
+
+        return render_xlsx(form, ctx), form.sources["form"]
     from generator.render.pdf import render_pdf
 
     return render_pdf(form, ctx, find_cjk_font(workspace.config)), form.sources["form"]

@@ -27,7 +27,7 @@ def build(workspace: Workspace, version: str, effective: dt.date,
     if problems:
         raise ConfigError("the rulebook's sources have problems; nothing was built:\n"
                           + "\n".join(f"  - {p}" for p in problems))
-    chosen = parse_formats(formats, workspace)
+    chosen = parse_formats(formats, workspace, allowed=("pdf", "docx"))
     info = edition(workspace, rulebook, version, effective)
     data = json.dumps({"version": version, "effective": effective.isoformat(),
                        "chapters": [c.title for c in rulebook.chapters]}, ensure_ascii=False)
