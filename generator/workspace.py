@@ -31,6 +31,8 @@ DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
         "name": "示例置业有限公司",
         "address": "示例市示例区示例路 1 号",
         "phone": "0571-88888888",
+        # the property-management company that staffs the centre and advances repair costs
+        "property_company": "示例物业服务有限公司",
     },
     "centre": {
         "name": "商品房售后服务中心",
@@ -98,7 +100,7 @@ DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
     "parties": {
         "builders": ["示例建设集团第三项目部"],
         "in_house": ["物业维修班"],
-        "outsourced": ["示例维修工程有限公司"],
+        "outsourced": ["示例市恒固建筑工程有限公司"],
     },
     "repairs": {
         # Estimated cost, in yuan, up to which a repair is small (done in-house); above it the

@@ -50,9 +50,21 @@ def sample_forms() -> list[str]:
     return [n for n in list_forms(bundled_only) if load_form(bundled_only, n).sample]
 
 
-def write_sample(tmp_path: Path, name: str, **changes) -> Path:
-    """The form's bundled sample data as a JSON file, with `changes` applied."""
+def ticketless_forms() -> set[str]:
+    """The sample forms that belong to no ticket (`ticket: none`, like the training record):
+    the demo files them without one."""
+    bundled = Workspace.open(None)
+    return {n for n in sample_forms() if load_form(bundled, n).ticket_mode == "none"}
+
+
+def write_sample(tmp_path: Path, name: str, ticket: str | None = None, **changes) -> Path:
+    """The form's bundled sample data as a JSON file, with `changes` applied; its mentions of
+    the sample ticket made to name `ticket` (a register's rows, say)."""
+    from generator.documents.demo import retarget
+
     data = load_form(Workspace.open(None), name).sample
+    if ticket:
+        data = retarget(data, ticket)
     data.update(changes)
     path = tmp_path / f"{name}-sample.json"
     path.write_text(json.dumps(data, default=str, ensure_ascii=False), "utf-8")
@@ -68,6 +80,32 @@ def files_in_output(home: Path) -> list[str]:
         p.relative_to(home).as_posix() for p in output.rglob("*")
         if p.is_file() and not p.name.startswith("index.sqlite3")
     )
+
+
+# When the tests' tickets were moved along: before every sample record's own time.
+STORY_TIME = "2026-11-28 10:00"
+
+
+def ticket_ready_for(home: Path, ticket: str, form_name: str) -> None:
+    """Walk a newly opened `ticket` along the procedure to where `form_name` is filed — the
+    state before the form's stage — as people would (the builder made responsible on the way),
+    so the form's own move is one the lifecycle allows."""
+    from generator.tickets import service
+    from generator.tickets.lifecycle import load_lifecycle
+
+    workspace = Workspace.open(home)
+    try:
+        lifecycle = load_lifecycle(workspace)
+        stage = load_form(workspace, form_name).definition.get("stage")
+        if stage not in lifecycle.main_path:
+            return
+        for state in lifecycle.main_path[1:lifecycle.main_path.index(stage)]:
+            if state == "assigned":
+                service.assign(workspace, ticket, party="builder", at=STORY_TIME)
+            else:
+                service.move(workspace, ticket, state, at=STORY_TIME)
+    finally:
+        workspace.close()
 
 
 def start_process(args: list, cwd: Path, **options) -> subprocess.Popen:

@@ -6,7 +6,7 @@ import json
 
 from generator.documents.forms import load_form
 from generator.workspace import Workspace
-from tests.conftest import docx_text
+from tests.conftest import docx_text, ticket_ready_for
 
 
 def open_ticket(run) -> str:
@@ -18,6 +18,7 @@ def open_ticket(run) -> str:
 
 def test_followup_prompts_for_each_missing_field(run, home):
     ticket = open_ticket(run)
+    ticket_ready_for(home, ticket, "followup")
     answers = [
         "fax",         # method: invalid, asked again
         "phone",       # method
@@ -44,10 +45,11 @@ def test_followup_prompts_for_each_missing_field(run, home):
 
 
 def test_prompting_rows(run, home):
+    ticket = open_ticket(run)  # a register row names a ticket that exists
     answers = [
         "示例花园", "2026-11-01", "2026-11-30", "赵敏",     # project, period, compiled by
         "y",                                                # add a row
-        "2026-11-02", "SH-2026-000009", "1-1-101", "换锁芯", "in_house", "陈刚",
+        "2026-11-02", ticket, "1-1-101", "换锁芯", "in_house", "陈刚",
         "", "", "", "abc", "80", "", "developer", "",       # money re-asked after 'abc'
         "n",
     ]

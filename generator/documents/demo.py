@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from generator.documents.fill import FillResult, fill
 from generator.documents.forms import list_forms, load_form
+from generator.tickets.lifecycle import load_lifecycle
 from generator.workspace import Workspace
 
 # Samples are written against this ticket number; the demo's real ticket takes its place.
@@ -15,23 +16,30 @@ SAMPLE_TICKET = "SH-2026-000001"
 ORDER = {"opens": 0, "requires": 1, "optional": 2, "none": 3}
 
 
-def _retarget(value, ticket: str):
+def retarget(value, ticket: str):
     if isinstance(value, str):
         return value.replace(SAMPLE_TICKET, ticket)
     if isinstance(value, list):
-        return [_retarget(v, ticket) for v in value]
+        return [retarget(v, ticket) for v in value]
     if isinstance(value, dict):
-        return {k: _retarget(v, ticket) for k, v in value.items()}
+        return {k: retarget(v, ticket) for k, v in value.items()}
     return value
 
 
 def run_demo(workspace: Workspace, formats: str | None = None) -> list[FillResult]:
     forms = [load_form(workspace, name) for name in list_forms(workspace)]
-    forms = sorted((f for f in forms if f.sample), key=lambda f: ORDER[f.ticket_mode])
+    path = load_lifecycle(workspace).main_path
+
+    def order(form):  # the ticket's forms in the order the procedure files them
+        stage = form.definition.get("stage")
+        return (ORDER[form.ticket_mode], path.index(stage) if stage in path else len(path),
+                form.code)
+
+    forms = sorted((f for f in forms if f.sample), key=order)
     results: list[FillResult] = []
     ticket = None
     for form in forms:
-        data = form.sample if ticket is None else _retarget(form.sample, ticket)
+        data = form.sample if ticket is None else retarget(form.sample, ticket)
         result = fill(workspace, form.name, data, formats=formats,
                       ticket=None if form.ticket_mode == "none" else ticket)
         ticket = ticket or result.ticket

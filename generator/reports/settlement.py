@@ -86,7 +86,7 @@ def compute(workspace: Workspace, period: str) -> Settlement:
                 "amount": amount + fee})
     empty = "本月无须结算的垫付维修费用。" if not items else None
     settlement = {
-        "period": period, "company": config["company"]["name"], "items": items,
+        "period": period, "company": config["company"]["property_company"], "items": items,
         "builder_share": shares["builder"], "developer_share": shares["developer"],
         "owner_share": shares["owner"],
         **({"note": empty} if empty else {}),

@@ -67,21 +67,24 @@ class Lifecycle:
 
     def path(self, current: str, target: str) -> list[str] | None:
         """The moves that take a ticket from `current` to `target`: one allowed move, or a walk
-        forward along the main path where every step is allowed (a form filed a step ahead
-        records the step it implies). [] when it is there already; None when it cannot go."""
+        forward along the main path where every step is allowed, ending with any allowed move
+        (a form filed a step ahead records the steps it implies: an acceptance slip filed while
+        the work is under way also reports it done; an unsatisfied follow-up on an accepted
+        ticket follows it up, then reopens it). [] when it is there already; None when it
+        cannot go."""
         if target == current:
             return []
         if target in self.allowed(current):
             return [target]
-        if current in self.main_path and target in self.main_path:
-            start, end = self.main_path.index(current), self.main_path.index(target)
-            steps = self.main_path[start + 1:end + 1]
-            previous = current
-            for step in steps:
-                if step not in self.allowed(previous):
-                    return None
-                previous = step
-            return steps or None
+        walked, state = [], current
+        while state in self.main_path and state != self.main_path[-1]:
+            ahead = self.main_path[self.main_path.index(state) + 1]
+            if ahead not in self.allowed(state):
+                return None
+            walked.append(ahead)
+            state = ahead
+            if target in self.allowed(state):
+                return [*walked, target]
         return None
 
     def reached(self, state: str, goal: str) -> bool:
