@@ -133,7 +133,7 @@ def build_template(form: Form) -> bytes:
     meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
     meta.add_run(
         "{{ M.code }}：{{ form.code }}　　{{ M.record_no }}：{{ record_no }}"
-        "　　{{ M.ticket }}：{{ ticket }}"
+        + ("" if form.ticket_mode == "none" else "　　{{ M.ticket }}：{{ ticket }}")
     ).font.size = Pt(9)
 
     for number, item in enumerate(form.layout):

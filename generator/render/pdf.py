@@ -222,7 +222,8 @@ def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float) -> l
     story: list = [
         para(ctx["form"]["title"], st.title),
         para(f"{meta['code']}：{ctx['form']['code']}　　{meta['record_no']}：{ctx['record_no']}"
-             f"　　{meta['ticket']}：{ctx['ticket']}", st.meta),
+             + ("" if form.ticket_mode == "none" else f"　　{meta['ticket']}：{ctx['ticket']}"),
+             st.meta),
         Spacer(1, 0.3 * cm),
     ]
     for number, item in enumerate(form.layout):

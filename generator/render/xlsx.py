@@ -363,7 +363,7 @@ def _page_setup(ws: Worksheet, ctx: dict, orientation: str) -> None:
     ws.firstFooter.left.size = ws.oddFooter.left.size
 
 
-def _top(sheet: Sheet, ctx: dict) -> None:
+def _top(sheet: Sheet, form: Form, ctx: dict) -> None:
     """The header line, the title, and the form code, record and ticket numbers."""
     company, centre, words = ctx["company"], ctx["centre"], ctx["M"]
     middle = sheet.geo.column(sheet.geo.half)
@@ -382,6 +382,8 @@ def _top(sheet: Sheet, ctx: dict) -> None:
     sheet.put(spans[1], ctx["form"]["code"], **meta)
     sheet.put(spans[2], words["record_no"], shade=True, **meta)
     sheet.put(spans[3], ctx["record_no"], **meta)
+    if form.ticket_mode == "none":  # a training record or a settlement has no ticket
+        return
     sheet.next_row()
     spans = sheet.geo.grid_spans(1)
     sheet.put(spans[0], words["ticket"], shade=True, **meta)
@@ -422,7 +424,7 @@ def render_xlsx(form: Form, ctx: dict[str, Any]) -> bytes:
     wb.properties.subject = ctx["ticket"] or ctx["record_no"]
     ws.sheet_view.showGridLines = False
     sheet = Sheet(ws, geometry)
-    _top(sheet, ctx)
+    _top(sheet, form, ctx)
     sheet.next_row(8.0)
     first_table: tuple[int, int] | None = None
     tables = iter(geometry.table_points)
