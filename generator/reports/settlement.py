@@ -54,15 +54,18 @@ def compute(workspace: Workspace, period: str) -> Settlement:
     index = index_of(workspace)
     config = workspace.config
     rate = Decimal(config["promises"]["handling_fee_percent"])
-    builders: dict[str, str | None] = {}  # ticket → its builder, from the ticket's facts
+    facts: dict[str, dict[str, Any]] = {}  # ticket → its facts (builder, charge-back)
+
+    def facts_of(ticket: str | None) -> dict[str, Any]:
+        if ticket and ticket not in facts:
+            found = index.ticket(ticket)
+            facts[ticket] = json.loads(found["facts"]) if found else {}
+        return facts.get(ticket, {}) if ticket else {}
 
     def builder_of(ticket: str | None) -> str:
-        if ticket and ticket not in builders:
-            found = index.ticket(ticket)
-            builders[ticket] = json.loads(found["facts"]).get("builder") if found else None
-        named = builders.get(ticket) if ticket else None
         listed = config["parties"]["builders"]
-        return named or (listed[0] if len(listed) == 1 else UNKNOWN_BUILDER)
+        return facts_of(ticket).get("builder") or (
+            listed[0] if len(listed) == 1 else UNKNOWN_BUILDER)
 
     items, shares = [], defaultdict(Decimal)
     recover: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -70,8 +73,12 @@ def compute(workspace: Workspace, period: str) -> Settlement:
         if row.get("party") not in ADVANCED:
             continue
         amount = row["labour_cost"] + row["material_cost"]
-        shares[row.get("paid_by") or "developer"] += amount
-        if row.get("paid_by") not in CLAIMED:
+        # a case taken from a builder that did not act is the builder's, whatever the row says
+        borne_by = ("builder" if facts_of(row.get("ticket_no")).get("charge_back")
+                    else row.get("paid_by") or "developer")
+        row = {**row, "paid_by": borne_by}
+        shares[borne_by] += amount
+        if borne_by not in CLAIMED:
             continue
         items.append({"date": row.get("date"), "ticket_no": row.get("ticket_no") or "",
                       "room": row.get("room") or "", "content": row.get("content") or "",
