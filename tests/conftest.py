@@ -176,6 +176,12 @@ def complaint(run, tmp_path) -> dict:
 
 
 @pytest.fixture
+def ticket(complaint) -> str:
+    """A ticket opened by a complaint, for the forms that belong to one."""
+    return complaint["ticket"]
+
+
+@pytest.fixture
 def run(home: Path):
     """Run `aftersales ARGS --home HOME` in-process; returns click's Result."""
     runner = CliRunner()

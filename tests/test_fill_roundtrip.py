@@ -29,15 +29,6 @@ def test_the_record_forms_are_bundled(workspace: Workspace):
     assert records <= set(FORMS) <= set(list_forms(workspace))
 
 
-@pytest.fixture
-def ticket(run) -> str:
-    form = load_form(Workspace.open(None), "complaint")
-    result = run("fill", "complaint", "--data", "-", "--json",
-                 input=json.dumps(form.sample, default=str, ensure_ascii=False))
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)["ticket"]
-
-
 @pytest.mark.parametrize("name", FORMS)
 def test_every_value_comes_back_out(name, run, home, workspace, ticket, tmp_path):
     form = load_form(workspace, name)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import re
 import zipfile
 from decimal import Decimal, InvalidOperation
@@ -28,16 +27,6 @@ NUMERIC_TYPES = ("money", "integer", "number", "float")
 
 
 # --- building and reading ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def ticket(run) -> str:
-    """A complaint filed, for the forms that belong to a ticket."""
-    form = load_form(Workspace.open(None), "complaint")
-    result = run("fill", "complaint", "--data", "-", "--json",
-                 input=json.dumps(form.sample, default=str, ensure_ascii=False))
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)["ticket"]
 
 
 def context(workspace: Workspace, name: str, ticket: str, language: str = "zh",

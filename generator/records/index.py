@@ -543,27 +543,27 @@ class Index:
         query = sa.select(tickets).order_by(tickets.c.number)
         if state is not None:
             query = query.where(tickets.c.state == state)
-        with self.reading() as conn:
-            if conn is None:
-                return
-            result = conn.execute(query.execution_options(stream_results=True, yield_per=1000))
-            yield from (dict(row) for row in result.mappings())
+        yield from self._stream(query, dict)
 
     def documents(self, ticket: str | None = None, form: str | None = None
                   ) -> Iterator[dict[str, Any]]:
-        """Documents in the order they were filed, streamed (a million rows need no more
-        memory than one)."""
+        """Documents in the order they were filed, streamed."""
         query = sa.select(documents).order_by(documents.c.id)
         if ticket is not None:
             query = query.where(documents.c.ticket == ticket)
         if form is not None:
             query = query.where(documents.c.form == form)
+        yield from self._stream(query, self._shown)
+
+    def _stream(self, query, shape) -> Iterator[dict[str, Any]]:
+        """The query's rows, `shape`d, a batch at a time (a million rows need no more memory
+        than one)."""
         with self.reading() as conn:
             if conn is None:
                 return
             result = conn.execute(query.execution_options(stream_results=True, yield_per=1000))
             for row in result.mappings():
-                yield self._shown(row)
+                yield shape(row)
 
     def count(self, table: sa.Table | None = None) -> int:
         """Rows in `table` (default: documents)."""
