@@ -66,25 +66,21 @@ class Lifecycle:
         return [t.to for t in self.states[state].next]
 
     def path(self, current: str, target: str) -> list[str] | None:
-        """The moves that take a ticket from `current` to `target`: one allowed move, or a walk
-        forward along the main path where every step is allowed, ending with any allowed move
-        (a form filed a step ahead records the steps it implies: an acceptance slip filed while
-        the work is under way also reports it done; an unsatisfied follow-up on an accepted
-        ticket follows it up, then reopens it). [] when it is there already; None when it
-        cannot go."""
+        """The moves that take a ticket from `current` to `target`: one allowed move, or the
+        next step of the main path and then one allowed move (a form filed a step ahead records
+        the step it implies: an acceptance slip filed while the work is under way also reports
+        it done; an unsatisfied follow-up on an accepted ticket follows it up, then reopens
+        it). [] when it is there already; None when it cannot go."""
         if target == current:
             return []
         if target in self.allowed(current):
             return [target]
-        walked, state = [], current
-        while state in self.main_path and state != self.main_path[-1]:
-            ahead = self.main_path[self.main_path.index(state) + 1]
-            if ahead not in self.allowed(state):
-                return None
-            walked.append(ahead)
-            state = ahead
-            if target in self.allowed(state):
-                return [*walked, target]
+        # one implied step at most: a record may report the step just before its own, never
+        # stand in for another record (a follow-up cannot accept the work it follows up)
+        if current in self.main_path and current != self.main_path[-1]:
+            ahead = self.main_path[self.main_path.index(current) + 1]
+            if ahead in self.allowed(current) and target in self.allowed(ahead):
+                return [ahead, target]
         return None
 
     def reached(self, state: str, goal: str) -> bool:

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from generator.errors import UsageError
+from generator.records.ledger import fold
 from generator.tickets.lifecycle import Deadline, Lifecycle
 
 PARTIES = ("builder", "in_house", "outsourced")
@@ -68,17 +69,25 @@ def promise(config: dict, deadline: Deadline, facts: dict[str, Any]) -> dt.timed
 
 
 def arriving(lifecycle: Lifecycle, config: dict, facts: dict[str, Any], steps: list[str],
-             at: str) -> dict[str, Any]:
-    """The facts a ticket gets by reaching `steps` at `at`: when it reached them, the promised
-    times that start there — and, going back (a reopened ticket), no promise left from the
-    states it now has to go through again."""
-    sets: dict[str, Any] = {"reached": dict.fromkeys(steps, at), "due": {}}
+             at: str, came_from: str | None = None) -> dict[str, Any]:
+    """The facts a ticket gets by reaching `steps` at `at`: when it first reached them, and the
+    promised times that start there. Going back (rework, a reassignment, a reopened ticket)
+    forgets having reached the states it now has to go through again, and their promises — but
+    not when it first reached the state it returns to (the job was taken when it was)."""
+    reached = facts.get("reached") or {}
+    sets: dict[str, Any] = {"reached": {s: at for s in steps if not reached.get(s)}, "due": {}}
+    back = bool(steps and came_from and _before(lifecycle, steps[-1], came_from))
+    if back:
+        path = lifecycle.main_path
+        for state in path[path.index(steps[-1]) + 1:]:
+            if reached.get(state):
+                sets["reached"][state] = None
     merged = {**facts, **sets}
     for deadline in lifecycle.deadlines.values():
         if deadline.start in steps:
             due = parse_stamp(at) + promise(config, deadline, merged)
             sets["due"][deadline.key] = stamp(due)
-        elif steps and _before(lifecycle, steps[-1], deadline.start):
+        elif back and _before(lifecycle, steps[-1], deadline.start):
             sets["due"][deadline.key] = None
     return sets
 
@@ -138,16 +147,16 @@ def form_changes(lifecycle: Lifecycle, config: dict, form_name: str, definition:
     if steps is None:
         allowed = ", ".join(lifecycle.allowed(state)) or "none: it is finished"
         raise MoveRefused(
-            f"ticket {ticket} is {lifecycle.label(state)} ({state}); a {form_name} record would "
-            f"move it to {lifecycle.label(rule['to'])} ({rule['to']}), which the lifecycle does "
-            f"not allow from there (from {state}: {allowed})")
+            f"ticket {ticket} is {lifecycle.label(state)} ({state}); this {form_name} record "
+            f"would move it to {lifecycle.label(rule['to'])} ({rule['to']}), which the "
+            f"lifecycle does not allow from there (from {state}: {allowed})")
     detail = {"by": by, "at": at, "form": form_name}
     if not steps:
         return [Change(None, sets, detail)] if sets else []
     known = {**facts, **sets}
     if "assigned" in steps and not known.get("party"):
-        raise MoveRefused(f"ticket {ticket}: a {form_name} record that assigns the repair must "
-                          f"name the responsible party")
+        raise MoveRefused(f"ticket {ticket}: this {form_name} record assigns the repair, so it "
+                          f"must name the responsible party")
     return _walk(lifecycle, config, facts, state, steps, at, detail, sets)
 
 
@@ -156,11 +165,12 @@ def _walk(lifecycle: Lifecycle, config: dict, facts: dict[str, Any], state: str,
           ) -> list[Change]:
     """One move per step, each with the times it reaches; `sets` goes with the first."""
     changes, current = [], state
-    known = {**facts, **sets}
+    known = fold(facts, sets)
     for number, step in enumerate(steps):
-        arrived = arriving(lifecycle, config, known, [step], at)
+        arrived = arriving(lifecycle, config, known, [step], at, came_from=current)
         changes.append(Change(step, {**(sets if number == 0 else {}), **arrived},
                               {**detail, "from": current, "to": step}))
+        known = fold(known, arrived)
         current = step
     return changes
 

@@ -98,7 +98,10 @@ def show(workspace: Workspace, number: str, now: dt.datetime | None = None,
         met = lifecycle.reached(row["state"], deadline.met)
         entry = {"deadline": deadline.key, "label": localised(deadline.label, language),
                  "due": due, "met": met}
-        reached = (facts.get("reached") or {}).get(deadline.met)
+        times = facts.get("reached") or {}
+        # an inquiry closed at once, a rejected case: met when the ticket ended
+        reached = times.get(deadline.met) or (times.get(row["state"]) if row["state"] in (
+            "closed", "rejected") else None)
         if met and reached:
             entry["met_at"] = reached
             entry["on_time"] = reached <= due
