@@ -138,3 +138,18 @@ def test_reopen_and_close_follow_the_lifecycle(run, complaint):
     assert state_of(run, ticket)["state"] == "closed"
     result = run("ticket", "move", ticket, "received")
     assert result.exit_code == 2 and "may move only to: none: it is finished" in result.output
+
+
+def test_a_move_recorded_after_the_fact(run, complaint):
+    """--at says when it happened: the promised times count from it, the history keeps both
+    that time and when it was recorded."""
+    ticket = complaint["ticket"]
+    result = run("ticket", "move", ticket, "verifying", "--at", "2026-11-28 11:00")
+    assert result.exit_code == 0, result.output
+    story = state_of(run, ticket)
+    assert story["history"][-1]["when"] == "2026-11-28 11:00"
+    (reply,) = story["deadlines"]
+    assert (reply["due"], reply["met_at"], reply["on_time"]) == (
+        "2026-11-28 21:30", "2026-11-28 11:00", True)
+    result = run("ticket", "move", ticket, "assigned", "--at", "2026-13-01")
+    assert result.exit_code == 2 and "Invalid value for '--at'" in result.output

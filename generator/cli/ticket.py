@@ -10,9 +10,13 @@ PARTY = click.Choice(["builder", "in_house", "outsourced"])
 
 
 def acting(command):
-    """--by and --note, for every command that changes a ticket."""
+    """--by, --note and --at, for every command that changes a ticket."""
     command = click.option("--note", help="Why, or what was done (recorded with the move).")(
         command)
+    command = click.option(
+        "--at", "when", type=click.DateTime(formats=["%Y-%m-%d %H:%M", "%Y-%m-%d"]),
+        metavar="'YYYY-MM-DD HH:MM'",
+        help="When it happened, if not now (promised times count from it).")(command)
     return click.option("--by", metavar="NAME",
                         help="Who acts (default: AFTERSALES_USER, else your login name).")(
         command)
@@ -123,7 +127,7 @@ def ticket_show(number: str, home: str | None, as_json: bool) -> None:
 @acting
 @workspace_options(json_output=True)
 def ticket_move(number: str, state: str, party: str | None, unit: str | None,
-                contact: str | None, reason: str | None, by: str | None, note: str | None,
+                contact: str | None, reason: str | None, by: str | None, when, note: str | None,
                 home: str | None, as_json: bool) -> None:
     """Move ticket NO to STATE, one step the lifecycle allows (any other is refused, naming the
     allowed ones). To assigned, give the responsible party (as `ticket assign` does)."""
@@ -132,9 +136,9 @@ def ticket_move(number: str, state: str, party: str | None, unit: str | None,
     workspace = open_workspace(home)
     if state == "assigned" and party is not None:
         service.assign(workspace, number, party=party, unit=unit, contact=contact,
-                       reason=reason, note=note, by=by)
+                       reason=reason, note=note, by=by, at=when)
     else:
-        service.move(workspace, number, state, note=note, by=by)
+        service.move(workspace, number, state, note=note, by=by, at=when)
     _report(workspace, number, as_json)
 
 
@@ -150,7 +154,7 @@ def ticket_move(number: str, state: str, party: str | None, unit: str | None,
 @acting
 @workspace_options(json_output=True)
 def ticket_assign(number: str, party: str | None, unit: str | None, contact: str | None,
-                  reason: str | None, by: str | None, note: str | None, home: str | None,
+                  reason: str | None, by: str | None, when, note: str | None, home: str | None,
                   as_json: bool) -> None:
     """Make a party responsible for ticket NO and set its promised times: after verifying, or
     again when the builder did not act (with --reason)."""
@@ -158,7 +162,7 @@ def ticket_assign(number: str, party: str | None, unit: str | None, contact: str
 
     workspace = open_workspace(home)
     service.assign(workspace, number, party=party, unit=unit, contact=contact, reason=reason,
-                   note=note, by=by)
+                   note=note, by=by, at=when)
     _report(workspace, number, as_json)
 
 
@@ -166,13 +170,13 @@ def ticket_assign(number: str, party: str | None, unit: str | None, contact: str
 @click.argument("number", metavar="NO")
 @acting
 @workspace_options(json_output=True)
-def ticket_reopen(number: str, by: str | None, note: str | None, home: str | None,
+def ticket_reopen(number: str, by: str | None, when, note: str | None, home: str | None,
                   as_json: bool) -> None:
     """Reopen ticket NO (the owner is not satisfied): back to received, where allowed."""
     from generator.tickets import service
 
     workspace = open_workspace(home)
-    service.reopen(workspace, number, note=note, by=by)
+    service.reopen(workspace, number, note=note, by=by, at=when)
     _report(workspace, number, as_json)
 
 
@@ -180,13 +184,13 @@ def ticket_reopen(number: str, by: str | None, note: str | None, home: str | Non
 @click.argument("number", metavar="NO")
 @acting
 @workspace_options(json_output=True)
-def ticket_close(number: str, by: str | None, note: str | None, home: str | None,
+def ticket_close(number: str, by: str | None, when, note: str | None, home: str | None,
                  as_json: bool) -> None:
     """Close (archive) ticket NO, where the lifecycle allows it."""
     from generator.tickets import service
 
     workspace = open_workspace(home)
-    service.close(workspace, number, note=note, by=by)
+    service.close(workspace, number, note=note, by=by, at=when)
     _report(workspace, number, as_json)
 
 

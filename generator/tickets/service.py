@@ -124,7 +124,7 @@ def show(workspace: Workspace, number: str, now: dt.datetime | None = None,
 
 
 def move(workspace: Workspace, number: str, to: str, *, note: str | None = None,
-         by: str | None = None, at: str | None = None) -> str:
+         by: str | None = None, at: str | dt.datetime | None = None) -> str:
     """Move a ticket one allowed step; returns its new state."""
     lifecycle = load_lifecycle(workspace)
     row = _ticket(workspace, number, write=True)
@@ -150,11 +150,11 @@ def assign(workspace: Workspace, number: str, *, party: str | None, unit: str | 
 
 
 def reopen(workspace: Workspace, number: str, *, note: str | None = None,
-           by: str | None = None) -> str:
+           by: str | None = None, at: str | None = None) -> str:
     """Back to the first state (an unsatisfied owner), where the lifecycle allows it."""
-    return move(workspace, number, load_lifecycle(workspace).initial, note=note, by=by)
+    return move(workspace, number, load_lifecycle(workspace).initial, note=note, by=by, at=at)
 
 
 def close(workspace: Workspace, number: str, *, note: str | None = None,
-          by: str | None = None) -> str:
-    return move(workspace, number, "closed", note=note, by=by)
+          by: str | None = None, at: str | None = None) -> str:
+    return move(workspace, number, "closed", note=note, by=by, at=at)
