@@ -9,6 +9,7 @@ document exists on disk exactly when it has an index row.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import json
 import os
@@ -235,7 +236,15 @@ def source_of(workspace: Workspace, path: Path) -> tuple[str, str]:
         identity = workspace.relative(path)
     except ValueError:
         identity = f"bundled:{path.parent.name}/{path.name}"
-    return identity, sha256_file(path)
+    stat = path.stat()
+    return identity, _sha256_of(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256_of(path: str, _mtime: int, _size: int) -> str:
+    """A source file's hash, read again only when the file changes (a batch fills thousands of
+    records from the same template)."""
+    return sha256_file(path)
 
 
 def fill(

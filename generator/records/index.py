@@ -404,14 +404,16 @@ class Index:
         """Append rows to a chain, holding its head row locked (FOR UPDATE) meanwhile so that
         two processes filing on one ticket take turns."""
         name = ledger.chain_name(ticket)
-        if new_chain:
+        if new_chain:  # a ticket opened in this transaction: nobody else can see its chain
             conn.execute(chains.insert().values(name=name, entries=0, head=ledger.GENESIS))
-        head_of = sa.select(chains.c.entries, chains.c.head).where(chains.c.name == name)
-        found = conn.execute(head_of.with_for_update()).first()
-        if found is None:
-            conn.execute(self._insert(chains).values(
-                name=name, entries=0, head=ledger.GENESIS).on_conflict_do_nothing())
+            found = (0, ledger.GENESIS)
+        else:
+            head_of = sa.select(chains.c.entries, chains.c.head).where(chains.c.name == name)
             found = conn.execute(head_of.with_for_update()).first()
+            if found is None:
+                conn.execute(self._insert(chains).values(
+                    name=name, entries=0, head=ledger.GENESIS).on_conflict_do_nothing())
+                found = conn.execute(head_of.with_for_update()).first()
         count, head = found
         for kind, values in entries:
             count += 1
