@@ -3,6 +3,7 @@ text back out of generated DOCX and PDF files."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -239,19 +240,26 @@ def body_text(text: str) -> str:
 # --- the index's database --------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request, monkeypatch):
-    """Run the test on each database the index supports: SQLite in the workspace (the default),
-    and a fresh PostgreSQL database named by AFTERSALES_INDEX_URL (which subprocesses inherit)."""
-    if request.param == "postgresql":
+@contextlib.contextmanager
+def index_database(kind: str, patch: pytest.MonkeyPatch):
+    """The index on `kind`: SQLite in the workspace (the default), or a fresh PostgreSQL
+    database named by AFTERSALES_INDEX_URL (which subprocesses inherit)."""
+    if kind == "postgresql":
         from tests.postgres import fresh_database, need_postgres
 
         with fresh_database(need_postgres()) as url:
-            monkeypatch.setenv("AFTERSALES_INDEX_URL", url)
-            yield request.param
+            patch.setenv("AFTERSALES_INDEX_URL", url)
+            yield kind
         return
-    monkeypatch.delenv("AFTERSALES_INDEX_URL", raising=False)
-    yield request.param
+    patch.delenv("AFTERSALES_INDEX_URL", raising=False)
+    yield kind
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, monkeypatch):
+    """Run the test on each database the index supports."""
+    with index_database(request.param, monkeypatch) as kind:
+        yield kind
 
 
 def index_url(home: Path) -> str:

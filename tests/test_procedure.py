@@ -35,7 +35,7 @@ from generator.cli import cli
 from generator.documents.forms import load_form
 from generator.tickets import service
 from generator.workspace import Workspace
-from tests.conftest import files_in_output, index_sql, pdftotext, squash
+from tests.conftest import files_in_output, index_database, index_sql, pdftotext, squash
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -54,16 +54,8 @@ NOW = object()  # a person's move stamped with the wall clock: any time
 def backend(request):
     """conftest's `backend`, once per module: the story is built once on each database (SQLite
     in the workspace, and a fresh PostgreSQL database) and every test reads it."""
-    with pytest.MonkeyPatch.context() as patch:
-        if request.param == "postgresql":
-            from tests.postgres import fresh_database, need_postgres
-
-            with fresh_database(need_postgres()) as url:
-                patch.setenv("AFTERSALES_INDEX_URL", url)
-                yield request.param
-            return
-        patch.delenv("AFTERSALES_INDEX_URL", raising=False)
-        yield request.param
+    with pytest.MonkeyPatch.context() as patch, index_database(request.param, patch) as kind:
+        yield kind
 
 
 @pytest.fixture(autouse=True, scope="module")
