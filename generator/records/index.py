@@ -363,6 +363,12 @@ class Index:
             self._release(reservation.id, conn)
         return [i for (kind, _), i in zip(entries, ids, strict=True) if kind == "document"]
 
+    def append_event(self, ticket: str | None, kind: str, detail: dict[str, Any]) -> None:
+        """Append one event to a ticket's history, or to the index's own (`ticket` None)."""
+        with self.writing() as conn:
+            self._append(conn, ticket, [("event", self._event(ticket, now_stamp(), kind,
+                                                              detail))])
+
     def change(self, ticket: str, changes: list[Change], expect_state: str) -> None:
         """Record a person's moves or updates of a ticket, planned from `expect_state`."""
         with self.writing() as conn:

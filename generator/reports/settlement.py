@@ -48,9 +48,27 @@ def check_period(period: str) -> str:
     return period
 
 
-def compute(workspace: Workspace, period: str) -> Settlement:
-    """The month's settlement and charge-back lists, as the forms' data (nothing written)."""
-    check_period(period)
+@dataclass
+class Costs:
+    """The repairs of a stretch of days whose cost the property company advanced and the
+    developer or the builder bears, with what each builder owes back."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    shares: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    recover: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def claimed(self) -> Decimal:
+        return sum((item["amount"] for item in self.items), Decimal(0))
+
+    @property
+    def recovered(self) -> Decimal:
+        return sum((r["amount"] for rows in self.recover.values() for r in rows), Decimal(0))
+
+
+def costs(workspace: Workspace, start: str, end: str) -> Costs:
+    """The repair-register rows dated in [start, end) (YYYY-MM-DD), as the settlement counts
+    them: the summaries use the same rules, so their figures reconcile with the sheets."""
     index = index_of(workspace)
     config = workspace.config
     rate = Decimal(config["promises"]["handling_fee_percent"])
@@ -67,40 +85,48 @@ def compute(workspace: Workspace, period: str) -> Settlement:
         return facts_of(ticket).get("builder") or (
             listed[0] if len(listed) == 1 else UNKNOWN_BUILDER)
 
-    items, shares = [], defaultdict(Decimal)
-    recover: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in repair_rows(index, period=period):
+    result = Costs()
+    for row in repair_rows(index, start=start, end=end):
         if row.get("party") not in ADVANCED:
             continue
         amount = row["labour_cost"] + row["material_cost"]
         # a case taken from a builder that did not act is the builder's, whatever the row says
         borne_by = ("builder" if facts_of(row.get("ticket_no")).get("charge_back")
                     else row.get("paid_by") or "developer")
-        row = {**row, "paid_by": borne_by}
-        shares[borne_by] += amount
+        result.shares[borne_by] += amount
         if borne_by not in CLAIMED:
             continue
-        items.append({"date": row.get("date"), "ticket_no": row.get("ticket_no") or "",
-                      "room": row.get("room") or "", "content": row.get("content") or "",
-                      "party": row["party"], "labour_cost": row["labour_cost"],
-                      "material_cost": row["material_cost"], "amount": amount,
-                      "borne_by": row["paid_by"]})
-        if row["paid_by"] == "builder":
+        result.items.append({"date": row.get("date"), "ticket_no": row.get("ticket_no") or "",
+                             "room": row.get("room") or "", "content": row.get("content") or "",
+                             "party": row["party"], "labour_cost": row["labour_cost"],
+                             "material_cost": row["material_cost"], "amount": amount,
+                             "borne_by": borne_by})
+        if borne_by == "builder":
             fee = (amount * rate / 100).quantize(CENT, ROUND_HALF_UP)
-            recover[builder_of(row.get("ticket_no"))].append({
+            result.recover[builder_of(row.get("ticket_no"))].append({
                 "ticket_no": row.get("ticket_no") or "", "room": row.get("room") or "",
                 "content": row.get("content") or "", "cost": amount, "fee": fee,
                 "amount": amount + fee})
-    empty = "本月无须结算的垫付维修费用。" if not items else None
+    return result
+
+
+def compute(workspace: Workspace, period: str) -> Settlement:
+    """The month's settlement and charge-back lists, as the forms' data (nothing written)."""
+    check_period(period)
+    year, month = (int(part) for part in period.split("-"))
+    following = f"{year + month // 12:04d}-{month % 12 + 1:02d}-01"
+    found = costs(workspace, f"{period}-01", following)
+    rate = int(workspace.config["promises"]["handling_fee_percent"])
+    empty = "本月无须结算的垫付维修费用。" if not found.items else None
     settlement = {
-        "period": period, "company": config["company"]["property_company"], "items": items,
-        "builder_share": shares["builder"], "developer_share": shares["developer"],
-        "owner_share": shares["owner"],
+        "period": period, "company": workspace.config["company"]["property_company"],
+        "items": found.items, "builder_share": found.shares["builder"],
+        "developer_share": found.shares["developer"], "owner_share": found.shares["owner"],
         **({"note": empty} if empty else {}),
     }
-    charge_backs = {builder: {"period": period, "builder": builder, "fee_percent": int(rate),
+    charge_backs = {builder: {"period": period, "builder": builder, "fee_percent": rate,
                               "items": rows}
-                    for builder, rows in sorted(recover.items())}
+                    for builder, rows in sorted(found.recover.items())}
     return Settlement(period, settlement, charge_backs)
 
 

@@ -15,11 +15,12 @@ from generator.records.index import Index
 REGISTER = "repair-register"
 
 
-def repair_rows(index: Index, *, ticket: str | None = None, period: str | None = None
+def repair_rows(index: Index, *, ticket: str | None = None, period: str | None = None,
+                start: str | None = None, end: str | None = None
                 ) -> Iterator[dict[str, Any]]:
     """Every repair row of the filed registers (each register once, though it has a DOCX and a
-    PDF), in filing order; only a ticket's, only those dated in `period` (YYYY-MM). Money as
-    Decimal; each row says which register it came from."""
+    PDF), in filing order; only a ticket's, only those dated in `period` (YYYY-MM) or in
+    [start, end) (YYYY-MM-DD). Money as Decimal; each row says which register it came from."""
     seen: set[str] = set()
     for document in index.documents(form=REGISTER):
         if document["record_no"] in seen:
@@ -29,7 +30,10 @@ def repair_rows(index: Index, *, ticket: str | None = None, period: str | None =
         for number, row in enumerate(data.get("repairs") or [], start=1):
             if ticket is not None and row.get("ticket_no") != ticket:
                 continue
-            if period is not None and not str(row.get("date", "")).startswith(period + "-"):
+            day = str(row.get("date", ""))[:10]
+            if period is not None and not day.startswith(period + "-"):
+                continue
+            if (start is not None and day < start) or (end is not None and day >= end):
                 continue
             yield {
                 **row,

@@ -1,0 +1,178 @@
+"""Aggregate queries over tickets and documents for the summaries, the same on SQLite and
+PostgreSQL.
+
+A ticket's facts (when it reached each state, what was due when, who is responsible) are JSON in
+the index; `Fact("reached.closed")` reads one of them in SQL, `Hours(a, b)` is the time between
+two of them. Business times are kept as 'YYYY-MM-DD HH:MM' text, which sorts as time does, so a
+period is a text range. The summaries (generator/reports) say what to count; this module only
+says how to ask the database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+
+from generator.records.index import Index
+from generator.records.schema import documents, tickets
+
+PATH = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
+
+
+class JsonPath(ColumnElement):
+    """A value inside a JSON text column, as text (NULL when absent)."""
+
+    inherit_cache = True
+    type = sa.String()
+
+    def __init__(self, column: ColumnElement, path: str) -> None:
+        if not PATH.match(path):
+            raise ValueError(f"not a fact path: {path!r}")
+        self.column, self.path = column, tuple(path.split("."))
+
+
+@compiles(JsonPath, "sqlite")
+def _json_sqlite(element: JsonPath, compiler, **kw) -> str:
+    return (f"json_extract({compiler.process(element.column, **kw)}, "
+            f"'$.{'.'.join(element.path)}')")
+
+
+@compiles(JsonPath, "postgresql")
+def _json_postgresql(element: JsonPath, compiler, **kw) -> str:
+    return (f"(CAST({compiler.process(element.column, **kw)} AS JSONB) "
+            f"#>> '{{{','.join(element.path)}}}')")
+
+
+class Hours(ColumnElement):
+    """Hours from one business time ('YYYY-MM-DD HH:MM' text) to another."""
+
+    inherit_cache = True
+    type = sa.Float()
+
+    def __init__(self, start: ColumnElement, end: ColumnElement) -> None:
+        self.start, self.end = start, end
+
+
+@compiles(Hours, "sqlite")
+def _hours_sqlite(element: Hours, compiler, **kw) -> str:
+    start, end = compiler.process(element.start, **kw), compiler.process(element.end, **kw)
+    return f"((julianday({end}) - julianday({start})) * 24.0)"
+
+
+@compiles(Hours, "postgresql")
+def _hours_postgresql(element: Hours, compiler, **kw) -> str:
+    start, end = compiler.process(element.start, **kw), compiler.process(element.end, **kw)
+    return (f"(EXTRACT(EPOCH FROM (CAST({end} AS TIMESTAMP) - CAST({start} AS TIMESTAMP)))"
+            f" / 3600.0)")
+
+
+def fact(path: str) -> ColumnElement:
+    """A ticket's fact; `opened` falls back to when the ticket was filed (older tickets)."""
+    value = JsonPath(tickets.c.facts, path)
+    if path == "opened":
+        return sa.func.coalesce(value, sa.func.substr(tickets.c.opened_at, 1, 16))
+    return value
+
+
+def opened_as(key: str) -> ColumnElement:
+    """A field of the record that opened the ticket (the complaint: kind, room…)."""
+    return JsonPath(tickets.c.data, key)
+
+
+def first_of(*paths: str) -> ColumnElement:
+    """The first of these facts a ticket has (COALESCE)."""
+    return sa.func.coalesce(*(fact(p) for p in paths))
+
+
+@dataclass(frozen=True)
+class Between:
+    """A business time in [start, end), as text."""
+
+    value: ColumnElement
+    start: str
+    end: str
+
+    def clause(self) -> ColumnElement:
+        return sa.and_(self.value >= self.start, self.value < self.end)
+
+
+class Reporting:
+    """The summaries' questions to one index (read-only, one snapshot per report)."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+
+    def _scalar(self, query) -> Any:
+        with self.index.reading() as conn:
+            return None if conn is None else conn.execute(query).scalar()
+
+    def count(self, *conditions: ColumnElement) -> int:
+        return self._scalar(sa.select(sa.func.count()).select_from(tickets).where(
+            *conditions)) or 0
+
+    def count_by(self, key: ColumnElement, *conditions: ColumnElement) -> dict[Any, int]:
+        query = (sa.select(key.label("key"), sa.func.count().label("n")).select_from(tickets)
+                 .where(*conditions).group_by(key))
+        with self.index.reading() as conn:
+            if conn is None:
+                return {}
+            return {row.key: row.n for row in conn.execute(query)}
+
+    def percentiles(self, value: ColumnElement, conditions: Sequence[ColumnElement],
+                    ranks: Sequence[float] = (0.5, 0.9)) -> tuple[int, dict[float, float]]:
+        """How many tickets have `value`, and its nearest-rank percentiles: the p-th is the
+        smallest value with at least p of them at or below it. Asked of the database one rank
+        at a time (ORDER BY … LIMIT 1 OFFSET k), so no list of values is held."""
+        conditions = [*conditions, value.is_not(None)]
+        count = self.count(*conditions)
+        found: dict[float, float] = {}
+        if not count:
+            return 0, found
+        for rank in ranks:
+            offset = max(0, -(-int(rank * 1000) * count // 1000) - 1)  # ceil(rank × n) − 1
+            found[rank] = self._scalar(sa.select(value).select_from(tickets).where(
+                *conditions).order_by(value).limit(1).offset(offset))
+        return count, found
+
+    def rows(self, columns: dict[str, ColumnElement], *conditions: ColumnElement,
+             order: Sequence[ColumnElement] = ()) -> Iterator[dict[str, Any]]:
+        """Tickets as rows of `columns`, streamed in `order`."""
+        query = sa.select(*(c.label(name) for name, c in columns.items())).select_from(
+            tickets).where(*conditions).order_by(*order)
+        with self.index.reading() as conn:
+            if conn is None:
+                return
+            result = conn.execute(query.execution_options(stream_results=True, yield_per=2000))
+            for row in result.mappings():
+                yield dict(row)
+
+    def records(self, form: str, fields: Sequence[str], when: str, start: str,
+                end: str) -> Iterator[dict[str, Any]]:
+        """The filed records of `form` (each once, though it has several formats) whose field
+        `when` falls in [start, end): their `fields`, and their ticket."""
+        at = JsonPath(documents.c.data, when)
+        columns = [documents.c.ticket, documents.c.record_no,
+                   *(JsonPath(documents.c.data, f).label(f) for f in fields)]
+        query = (sa.select(*columns).where(documents.c.form == form, at >= start, at < end)
+                 .group_by(documents.c.ticket, documents.c.record_no, *columns[2:])
+                 .order_by(documents.c.record_no))
+        with self.index.reading() as conn:
+            if conn is None:
+                return
+            for row in conn.execute(query).mappings():
+                yield dict(row)
+
+    def any_before(self, end: str) -> bool:
+        """Whether the index holds any ticket opened before `end` (is there data to compare
+        with?)."""
+        return self.count(fact("opened") < end) > 0
+
+    def note(self, kind: str, detail: dict[str, Any]) -> None:
+        """Record an event in the index's own history (who printed owners' names, say)."""
+        self.index.append_event(None, kind, detail)
