@@ -109,7 +109,8 @@ def test_unreadable_data_file(run, tmp_path):
 def test_bad_format_option(run):
     result = run("fill", "complaint", "--format", "odt", "--data", "-", input=as_input(sample()))
     assert result.exit_code == 2
-    assert "--format: expected a comma-separated list of docx, pdf, xlsx; got odt" in result.output
+    assert ("--format: expected a comma-separated list of docx, pdf, xlsx, csv; got odt"
+            in result.output)
 
 
 AWKWARD = {

@@ -42,9 +42,19 @@ def context(workspace: Workspace, name: str, ticket: str, language: str = "zh",
 
 
 def sheet(content: bytes):
+    """The form's own sheet: the first (a form with `xlsx: sheets` has one more per row table,
+    tests/test_summary.py reads those)."""
     workbook = openpyxl.load_workbook(io.BytesIO(content))
-    assert len(workbook.worksheets) == 1
     return workbook.worksheets[0]
+
+
+@pytest.mark.parametrize("name", FORMS)
+def test_a_workbook_has_the_form_and_a_sheet_per_table_only_when_asked(workspace, ticket, name):
+    form, ctx = context(workspace, name, ticket)
+    workbook = openpyxl.load_workbook(io.BytesIO(render_xlsx(form, ctx)))
+    tables = [item for item in form.layout if "table" in item]
+    wanted = 1 + (len(tables) if form.definition.get("xlsx") == "sheets" else 0)
+    assert len(workbook.worksheets) == wanted
 
 
 def as_excel_reads(value):

@@ -11,6 +11,9 @@ import click
 
 from generator.errors import AftersalesError
 
+# --format's help: the formats every filing command writes (documents.fill.FORMATS)
+FORMATS_HELP = "Comma-separated formats: docx, pdf, xlsx, csv"
+
 
 def workspace_options(json_output: bool = False):
     """--home (and --json) for every command that works in a workspace."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from generator.cli.common import echo_json, open_workspace, workspace_options
+from generator.cli.common import FORMATS_HELP, echo_json, open_workspace, workspace_options
 
 
 @click.command()
 @click.option("--format", "formats", metavar="LIST",
-              help="Comma-separated formats: docx, pdf, xlsx.")
+              help=f"{FORMATS_HELP}.")
 @workspace_options(json_output=True)
 def demo(formats: str | None, home: str | None, as_json: bool) -> None:
     """Fill every form with its built-in sample data under one new ticket."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from generator.cli.common import echo_json, open_workspace, workspace_options
+from generator.cli.common import FORMATS_HELP, echo_json, open_workspace, workspace_options
 from generator.errors import UsageError
 
 
@@ -56,8 +56,7 @@ def _load_data(source: str | None) -> dict[str, Any]:
 @click.option("--ticket", metavar="NO", help="Attach to this ticket (a complaint without it "
                                              "opens a new one).")
 @click.option("--format", "formats", metavar="LIST",
-              help="Comma-separated formats: docx, pdf, xlsx (default from aftersales.toml: "
-                   "docx,pdf).")
+              help=f"{FORMATS_HELP} (default from aftersales.toml: docx,pdf).")
 @click.option("--lang", type=click.Choice(["zh", "en"]),
               help="Language of the document's labels (default from aftersales.toml: zh).")
 @click.option("--prompt/--no-prompt", default=None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from generator.cli.common import echo_json, open_workspace, workspace_options
+from generator.cli.common import FORMATS_HELP, echo_json, open_workspace, workspace_options
 from generator.errors import UsageError
 
 
@@ -97,7 +97,7 @@ def forms_template(form_name: str, output: str | None, force: bool, home: str | 
 @click.option("-o", "--output", "directory", type=click.Path(file_okay=False),
               help="Directory to write to (default: blank-forms/ in the workspace).")
 @click.option("--format", "formats", metavar="LIST",
-              help="Comma-separated formats: docx, pdf, xlsx.")
+              help=f"{FORMATS_HELP}.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the labels.")
 @workspace_options()
 def forms_blank(form_name: str, directory: str | None, formats: str | None, lang: str | None,

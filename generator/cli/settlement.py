@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from generator.cli.common import echo_json, open_workspace, workspace_options
+from generator.cli.common import FORMATS_HELP, echo_json, open_workspace, workspace_options
 
 
 @click.group()
@@ -16,7 +16,7 @@ def settlement() -> None:
 @settlement.command("monthly")
 @click.option("--period", required=True, metavar="YYYY-MM", help="The month, like 2026-11.")
 @click.option("--format", "formats", metavar="LIST",
-              help="Comma-separated formats: docx, pdf, xlsx (default from aftersales.toml).")
+              help=f"{FORMATS_HELP} (default from aftersales.toml).")
 @workspace_options(json_output=True)
 def settlement_monthly(period: str, formats: str | None, home: str | None,
                        as_json: bool) -> None:

@@ -29,6 +29,7 @@ MILESTONES = {
                  lambda facts: (facts.get("reached") or {}).get("accepted")),
 }
 RELATIONS = ("not_before", "not_after", "within", "ticket_exists")
+SUMS = ("equals", "sums_to")  # figures that must add up (a summary typed in by hand)
 
 
 def check_dates(form: Form, data: dict[str, Any], facts: dict[str, Any] | None,
@@ -36,6 +37,9 @@ def check_dates(form: Form, data: dict[str, Any], facts: dict[str, Any] | None,
     """Every check of `form` that `data` fails, one line each (empty: all hold)."""
     problems = []
     for rule in form.definition.get("checks") or []:
+        if any(key in rule for key in SUMS):
+            problems += _check_sum(form, rule, data, language)
+            continue
         relation = next((r for r in RELATIONS if r in rule), None)
         if relation is None or "field" not in rule:
             raise ConfigError(f"form {form.name}: a check needs `field` and one of "
@@ -115,3 +119,34 @@ def _show(value: Any) -> str:
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def _check_sum(form: Form, rule: dict, data: dict[str, Any], language: str) -> list[str]:
+    """Figures that must add up:
+        {sum: [open_at_start, received], equals: [closed, rejected, carried_over]}
+        {rows: by_category, column: received, sums_to: received}
+    """
+    def name(key: str) -> str:
+        return _name(form.fields.get(key), key, language)
+
+    if "sums_to" in rule:
+        table = form.fields[rule["rows"]]
+        column, total = rule["column"], data.get(rule["sums_to"])
+        rows = data.get(rule["rows"]) or []
+        if total is None or not rows:
+            return []
+        added = sum(row.get(column) or 0 for row in rows)
+        if added == total:
+            return []
+        label = table.columns[column].label(language) if column in table.columns else column
+        return [f"{table.label(language)} ({rule['rows']}): the rows' {label} ({column}) add up "
+                f"to {added}, not {name(rule['sums_to'])} {total}"]
+    left, right = rule["sum"], rule["equals"]
+    if any(data.get(key) is None for key in (*left, *right)):
+        return []
+    total_left = sum(data[key] for key in left)
+    total_right = sum(data[key] for key in right)
+    if total_left == total_right:
+        return []
+    return [f"{' + '.join(name(k) for k in left)} = {total_left}, but "
+            f"{' + '.join(name(k) for k in right)} = {total_right}; they must be equal"]

@@ -92,11 +92,44 @@ def display(fld: Field | None, value: Any, language: str) -> str:
     if isinstance(value, dt.time):
         return value.strftime("%H:%M")
     if isinstance(value, Decimal):
+        if fld is not None and fld.type != "money":
+            return f"{value:,f}"  # a figure as precise as it was computed (a rate: 97.5)
         return f"{value:,.2f}"
     return str(value)
 
 
 BLANK_LINE = "________"
+
+
+def _number(value: Any) -> float | None:
+    """A row's value as a chart plots it; None (a gap) when it has none."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _chart(form: Form, item: dict[str, Any], data: dict[str, Any], language: str,
+           blank: bool) -> dict[str, Any]:
+    """What a `chart:` layout item draws: the table's rows in order, the `x` column's display
+    values as categories and each series column's numbers. A blank form's chart is empty."""
+    key = item["chart"]
+    columns = form.fields[key].columns
+    x = columns[item["x"]]
+    rows = [] if blank else data.get(key, [])
+    return {
+        "table": key,
+        "kind": item["kind"],
+        "title": localised(item.get("title"), language),
+        "height": float(item.get("height", 6)),
+        "x": x.label(language),
+        "categories": [display(x, row.get(x.key), language) for row in rows],
+        "series": [{"key": column, "label": columns[column].label(language),
+                    "values": [_number(row.get(column)) for row in rows]}
+                   for column in item["series"]],
+    }
 
 
 def _clause_blocks(text: str, values: dict[str, Any], source: str) -> list[dict[str, str]]:
@@ -159,9 +192,10 @@ def build_context(
         "record_no": record_no,
         "ticket": ticket,
     }
-    sections, signatures, clauses = [], [], []
+    sections, signatures, clauses, charts = [], [], [], []
     for item in form.layout:
         sections.append(localised(item.get("section"), language))
+        charts.append(_chart(form, item, data, language, blank) if "chart" in item else None)
         signatures.append([
             {"label": localised(sig["label"], language),
              "name": values.get(sig.get("field", ""), "")}
@@ -184,5 +218,8 @@ def build_context(
         "sections": sections,
         "signatures": signatures,
         "clauses": _wrap(clauses),
+        # By layout position, as sections: a chart's data (None for other items). The DOCX
+        # renderer puts the chart's picture in its place ({{ charts[N] }} in the template).
+        "charts": charts,
         "blank": blank,
     }

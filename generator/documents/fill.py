@@ -30,7 +30,7 @@ from generator.tickets import procedure
 from generator.tickets.lifecycle import load_lifecycle
 from generator.workspace import Workspace, sha256_file
 
-FORMATS = ("docx", "pdf", "xlsx")
+FORMATS = ("docx", "pdf", "xlsx", "csv")
 
 
 @dataclass
@@ -209,11 +209,18 @@ def _render(workspace: Workspace, form: Form, fmt: str, ctx: dict) -> tuple[byte
                 f"form '{form.name}' has no template templates/{form.template_name}; "
                 f"make one with `aftersales forms template {form.name}`"
             )
-        return render_docx(template, ctx), template
+        # charts are pictures drawn in the PDF's font; a form without any needs no font
+        charts = any("chart" in item for item in form.layout)
+        font = find_cjk_font(workspace.config) if charts else None
+        return render_docx(template, ctx, font), template
     if fmt == "xlsx":
         from generator.render.xlsx import render_xlsx
 
         return render_xlsx(form, ctx), form.sources["form"]
+    if fmt == "csv":
+        from generator.render.csv import render_csv
+
+        return render_csv(form, ctx), form.sources["form"]
     from generator.render.pdf import render_pdf
 
     return render_pdf(form, ctx, find_cjk_font(workspace.config)), form.sources["form"]

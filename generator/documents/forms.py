@@ -21,7 +21,15 @@ from generator.workspace import Workspace, load_yaml, localised  # noqa: F401 (r
 # existing one, takes one `optional`ly (registers and checklists span many tickets), or belongs
 # to `none` (training records, monthly settlements).
 TICKET_MODES = ("opens", "requires", "optional", "none")
-LAYOUT_KINDS = ("grid", "table", "text", "signatures", "clauses")
+LAYOUT_KINDS = ("grid", "table", "text", "signatures", "clauses", "chart")
+# A chart of a row table: `- chart: TABLE` with `kind`, `x` (the category column), `series`
+# (numeric columns), optional `title` {zh:, en:} and `height` in cm.
+CHART_KINDS = ("bar", "line")
+CHART_KEYS = {"chart", "kind", "x", "series", "title", "height", "section"}
+CHART_HEIGHT_CM = (3.0, 20.0)  # at least room for its axes; at most most of a page
+NUMERIC_TYPES = ("money", "integer", "number", "float")
+# `xlsx: sheets` (a form's top level): the workbook gets a sheet of its own per row table.
+XLSX_MODES = ("sheets",)
 # Field keys are used as attributes in templates ({{ f.owner_name }}), so they must be names.
 FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -231,6 +239,10 @@ def _check_keys(schema: dict[str, Any], path: Path) -> None:
 
 def _check_layout(form: Form, path: Path) -> None:
     """Every key the layout names must exist in the schema (or be computed)."""
+    xlsx = form.definition.get("xlsx")
+    if xlsx is not None and xlsx not in XLSX_MODES:
+        raise ConfigError(f"{path}: 'xlsx' must be one of {', '.join(XLSX_MODES)}, "
+                          f"got {xlsx!r}")
     fields = form.fields
     known = set(fields) | set(form.computed)
     for item in form.layout:
@@ -252,8 +264,54 @@ def _check_layout(form: Form, path: Path) -> None:
             names = [item["text"]]
         elif kind == "clauses":
             names = []
+        elif kind == "chart":
+            _check_chart(form, item, path)
+            names = []
         else:
             names = [s["field"] for s in item["signatures"] if s.get("field")]
         unknown = [n for n in names if n not in known]
         if unknown:
             raise ConfigError(f"{path}: layout names unknown fields {unknown}")
+
+
+def _check_chart(form: Form, item: dict[str, Any], path: Path) -> None:
+    """A chart names a row table, a category column of it and numeric columns to draw."""
+    table = item["chart"]
+    where = f"{path}: chart '{table}'"
+    unknown = sorted(set(item) - CHART_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {unknown}; a chart takes "
+                          f"{', '.join(sorted(CHART_KEYS - {'chart'}))}")
+    fld = form.fields.get(table) if isinstance(table, str) else None
+    if fld is None or not fld.columns:
+        raise ConfigError(f"{where}: a chart draws a row table (a list field of the schema)")
+    columns = fld.columns
+    if item.get("kind") not in CHART_KINDS:
+        raise ConfigError(f"{where}: 'kind' must be one of {', '.join(CHART_KINDS)}, "
+                          f"got {item.get('kind')!r}")
+    if item.get("x") not in columns:
+        raise ConfigError(f"{where}: 'x' must name a column of the table "
+                          f"({', '.join(columns)}), got {item.get('x')!r}")
+    series = item.get("series")
+    if not (isinstance(series, list) and series and all(isinstance(s, str) for s in series)):
+        raise ConfigError(f"{where}: 'series' must be a list of the table's numeric columns")
+    for column in series:
+        if column not in columns:
+            raise ConfigError(f"{where}: the table has no column '{column}'")
+        if columns[column].type not in NUMERIC_TYPES or columns[column].choices:
+            raise ConfigError(f"{where}: series '{column}' is not a number column "
+                              f"(its type is {columns[column].type})")
+    if len(set(series)) != len(series):
+        raise ConfigError(f"{where}: 'series' names a column twice")
+    height = item.get("height", 6)
+    low, high = CHART_HEIGHT_CM
+    if isinstance(height, bool) or not isinstance(height, int | float) or not (
+            low <= height <= high):
+        raise ConfigError(f"{where}: 'height' must be a number of cm from {low:g} to "
+                          f"{high:g}, got {height!r}")
+    title = item.get("title")
+    if title is not None and not isinstance(title, str) and not (
+            isinstance(title, dict) and title and all(
+                lang in ("zh", "en") and isinstance(text, str) for lang, text in title.items())):
+        raise ConfigError(f"{where}: 'title' must be text or {{zh: ..., en: ...}}, "
+                          f"got {title!r}")

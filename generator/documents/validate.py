@@ -26,6 +26,8 @@ class Validator(cerberus.Validator):
     types_mapping = cerberus.Validator.types_mapping.copy()
     types_mapping["money"] = cerberus.TypeDefinition("money", (Decimal,), ())
     types_mapping["time"] = cerberus.TypeDefinition("time", (dt.time,), ())
+    # a figure computed to one decimal place (a rate, a median) is a Decimal, as money is
+    types_mapping["number"] = cerberus.TypeDefinition("number", (int, float, Decimal), (bool,))
 
 
 # --- normalising -----------------------------------------------------------------------------

@@ -13,11 +13,14 @@ import io
 from pathlib import Path
 from typing import Any
 
-from docxtpl import DocxTemplate
+from docx.shared import Cm, Emu
+from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from generator.errors import ConfigError
+from generator.render.fonts import CJKFont, find_cjk_font
+from generator.workspace import DEFAULT_CONFIG
 
 
 class _Environment(SandboxedEnvironment):
@@ -45,8 +48,12 @@ def _patched(src_xml: str) -> str:
     return DocxTemplate.patch_xml(_Template.__new__(_Template), src_xml)
 
 
-def render_docx(template: Path, ctx: dict[str, Any]) -> bytes:
+def render_docx(template: Path, ctx: dict[str, Any], font: CJKFont | None = None) -> bytes:
+    """The template filled with `ctx`. A layout's charts (ctx["charts"]) go in as pictures,
+    drawn in `font` (the configured CJK font; without one, the first one installed)."""
     document = _Template(str(template))
+    if any(ctx.get("charts") or ()):
+        ctx = {**ctx, "charts": _chart_pictures(document, ctx["charts"], font)}
     try:
         document.render(ctx, jinja_env=_ENVIRONMENT, autoescape=True)
     except TemplateError as exc:
@@ -54,3 +61,23 @@ def render_docx(template: Path, ctx: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _chart_pictures(document: DocxTemplate, charts: list, font: CJKFont | None) -> list:
+    """Each chart's picture (None where the layout has no chart), as wide as the template's
+    text column: a PNG of what the PDF draws (render/charts.py)."""
+    from generator.render.charts import png
+
+    font = font or find_cjk_font(DEFAULT_CONFIG)
+    document.init_docx()
+    section = document.docx.sections[-1]  # the body's own section properties
+    width = Emu(section.page_width - section.left_margin - section.right_margin)
+    pictures = []
+    for chart in charts:
+        if not chart:
+            pictures.append(chart)
+            continue
+        picture = png(chart, width.pt, font)
+        pictures.append(InlineImage(document, io.BytesIO(picture), width=width,
+                                    height=Cm(chart["height"])))
+    return pictures

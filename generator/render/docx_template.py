@@ -153,6 +153,8 @@ def build_template(form: Form) -> bytes:
             _rows(document, form, item, content)
         elif "clauses" in item:
             _clauses(document, number)
+        elif "chart" in item:
+            _chart(document, number)
         elif "signatures" in item:
             _signatures(document, number, len(item["signatures"]), content)
 
@@ -244,6 +246,15 @@ def _clauses(document, number: int) -> None:
     document.add_paragraph("{{ b.text }}")
     document.add_paragraph("{%p endif %}")
     document.add_paragraph("{%p endfor %}")
+
+
+def _chart(document, number: int) -> None:
+    """The chart's picture, which the renderer draws from the data (a tag alone in its
+    paragraph, as wide as the text column)."""
+    paragraph = document.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.paragraph_format.space_before = Pt(4)
+    paragraph.add_run(f"{{{{ charts[{number}] }}}}")
 
 
 def _signatures(document, number: int, count: int, content: float) -> None:

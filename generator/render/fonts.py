@@ -43,6 +43,10 @@ class CJKFont:
     def can_draw(self, char: str) -> bool:
         return ord(char) in _glyph_map(self.path, self.index)
 
+    def width(self, text: str, size: float) -> float:
+        """The width of `text` in points at `size` (as the PDF draws it)."""
+        return _load(self.path, self.index).stringWidth(text, size)
+
 
 def _fc_list_candidates() -> list[str]:
     if not shutil.which("fc-list"):

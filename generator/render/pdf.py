@@ -17,8 +17,16 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
+from generator.render.charts import pdf_drawing
 from generator.render.fonts import CJKFont
 
 if TYPE_CHECKING:  # render draws a form's layout; it does not load forms
@@ -232,11 +240,15 @@ def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float) -> l
         if "grid" in item:
             story += _grid(item, ctx, st)
         elif "text" in item:
-            story.append(_text(item, ctx, st))
+            # a text box starts on the next page rather than split, unless a page cannot hold it
+            story.append(KeepTogether([_text(item, ctx, st)]))
         elif "table" in item:
             story.append(_rows_table(form, item, ctx, st))
         elif "clauses" in item:
             story += _clauses(ctx["clauses"][number], st)
+        elif "chart" in item:
+            # no spacer above: a section heading keeps with the next flowable only
+            story += [pdf_drawing(ctx["charts"][number], st.width, font), Spacer(1, 0.2 * cm)]
         elif "signatures" in item:
             story += [Spacer(1, 0.4 * cm), _signatures(ctx["signatures"][number], ctx, st)]
     return story

@@ -1,7 +1,11 @@
 """Context → XLSX with openpyxl, following the form's layout as the PDF draws it.
 
 One worksheet: the header line, the title, the form code, record and ticket numbers, then the
-layout's grids, text boxes, row tables, clauses and signatures. Every cell holds a display value
+layout's grids, text boxes, row tables, charts, clauses and signatures. A chart is a native Excel
+chart of its table's cells (a chart whose table the layout does not show gets the columns it
+draws as a table of their own, just above it). A form with `xlsx: sheets` gets one more sheet
+per row table: its rows alone, under a frozen header with a filter, numbers as numbers and
+dates as dates, for sorting, filtering and pivoting. Every cell holds a display value
 of the context exactly, so DOCX, PDF and XLSX read alike; the numbers of a row table (and its
 totals) are real numbers, formatted so Excel shows them as the display context prints them.
 
@@ -130,6 +134,21 @@ def _height(text: str, width: float, size: float = BODY) -> float:
     return lines * size * 1.45 + 5
 
 
+def drawn_items(form: Form) -> list[tuple[int, dict]]:
+    """The layout's items with their positions, as the main sheet draws them: a chart whose
+    table no `table:` item shows is preceded by a table of the columns it draws (its cells are
+    what an Excel chart refers to)."""
+    shown = {item["table"] for item in form.layout if "table" in item}
+    items: list[tuple[int, dict]] = []
+    for number, item in enumerate(form.layout):
+        if "chart" in item and item["chart"] not in shown:
+            shown.add(item["chart"])
+            items.append((number, {"table": item["chart"],
+                                   "columns": [item["x"], *item["series"]]}))
+        items.append((number, item))
+    return items
+
+
 class Geometry:
     """The sheet's columns, as fractions of the width: the first row table's columns exactly
     (so it can be sorted and filtered without merged cells), other tables' where they differ,
@@ -140,7 +159,7 @@ class Geometry:
         label = LABEL_CM / PRINTABLE_CM[orientation]
         self.points: set[float] = {0.0, 1.0}
         self.table_points: list[list[float]] = []
-        for item in form.layout:
+        for _, item in drawn_items(form):
             if "table" in item:
                 self.table_points.append(self._table(form, item))
         slack = (SNAP_LABEL[0] * label, SNAP_LABEL[1] * label)
@@ -266,9 +285,9 @@ def _text(sheet: Sheet, item: dict, ctx: dict) -> None:
 
 
 def _rows_table(sheet: Sheet, form: Form, item: dict, ctx: dict,
-                points: list[float]) -> tuple[int, int]:
+                points: list[float]) -> tuple[int, int, dict[str, int]]:
     """The table's header row, a row per data row and the totals row: returns the rows of
-    the header and of the last data row."""
+    the header and of the last data row, and the sheet column of each table column."""
     key = item["table"]
     columns = item.get("columns") or list(form.fields[key].columns)
     fields = form.fields[key].columns
@@ -295,7 +314,187 @@ def _rows_table(sheet: Sheet, form: Form, item: dict, ctx: dict,
                 sheet.put_number(span, ctx["f"][totals[column]], size)
             else:
                 sheet.put(span, ctx["M"]["total"] if column == columns[0] else "", size=size)
-    return header, last
+    return header, last, {column: span[0] for column, span in zip(columns, spans, strict=True)}
+
+
+CHART_ROW = 20.0  # points: the rows a chart covers
+
+
+def _chart_room(sheet: Sheet, chart: dict) -> tuple[int, int]:
+    """Rows as tall as the chart, to place it over: the first and the last."""
+    sheet.next_row(6.0)
+    first = sheet.row + 1
+    for _ in range(math.ceil(chart["height"] / 2.54 * 72 / CHART_ROW)):
+        sheet.next_row(CHART_ROW)
+    return first, sheet.row
+
+
+def _chart_title(text: str):
+    """A chart title at the PDF's size (Excel's own is 14 pt bold)."""
+    from openpyxl.chart.text import RichText, Text
+    from openpyxl.chart.title import Title
+    from openpyxl.drawing.text import (
+        CharacterProperties,
+        Paragraph,
+        ParagraphProperties,
+        RegularTextRun,
+    )
+
+    style = CharacterProperties(sz=1100, b=False)
+    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=style),
+                          r=[RegularTextRun(rPr=style, t=text)])
+    return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
+
+
+def _spanning(first_row: int, last_row: int, columns: int):
+    """An anchor from the top left of `first_row` to the bottom right of `last_row` across
+    `columns`: the chart is as wide as the sheet's tables in any application, whatever width
+    it gives a column unit."""
+    from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
+
+    return TwoCellAnchor(_from=AnchorMarker(col=0, row=first_row - 1),
+                         to=AnchorMarker(col=columns, row=last_row))
+
+
+def _excel_chart(ws: Worksheet, item: dict, chart: dict, cells: tuple[int, int, dict[str, int]],
+                 width_cm: float):
+    """A bar or line chart of the table's cells: one series per column, titled by its header
+    cell, over the rows of `x`. None when the table has no rows to draw."""
+    from openpyxl.chart import BarChart, LineChart, Reference
+    from openpyxl.chart.shapes import GraphicalProperties
+
+    from generator.render.charts import PALETTE
+
+    header, last, columns = cells
+    if last <= header:
+        return None
+    if item["kind"] == "bar":
+        excel = BarChart()
+        excel.type, excel.grouping = "col", "clustered"
+        excel.gapWidth = _gap_width(len(chart["categories"]), len(item["series"]), width_cm)
+    else:
+        excel = LineChart()
+    for column in item["series"]:
+        excel.add_data(Reference(ws, min_col=columns[column], min_row=header, max_row=last),
+                       titles_from_data=True)
+    excel.set_categories(Reference(ws, min_col=columns[item["x"]], min_row=header + 1,
+                                   max_row=last))
+    for number, series in enumerate(excel.series):
+        colour = PALETTE[number % len(PALETTE)].lstrip("#")
+        if item["kind"] == "bar":
+            series.graphicalProperties.solidFill = colour
+            series.graphicalProperties.line.solidFill = colour
+        else:
+            series.graphicalProperties.line.solidFill = colour
+            series.graphicalProperties.line.width = 19050  # 1.5 pt
+            series.marker.symbol = "circle"
+            series.marker.size = 5
+            series.marker.graphicalProperties = GraphicalProperties(solidFill=colour)
+            series.marker.graphicalProperties.line.solidFill = colour
+            series.smooth = False
+    if chart["title"]:
+        excel.title = _chart_title(chart["title"])
+    numbers = [v for s in chart["series"] for v in s["values"] if v is not None]
+    if min(numbers, default=0) >= 0:
+        excel.y_axis.scaling.min = 0
+    # openpyxl 3.1 marks both axes deleted unless told otherwise: Excel would hide them
+    excel.x_axis.delete = excel.y_axis.delete = False
+    excel.legend.position = "b"
+    excel.width, excel.height = width_cm - 0.5, chart["height"]
+    return excel
+
+
+def _gap_width(categories: int, series: int, width_cm: float) -> int:
+    """Excel's gap between bar groups, in % of a bar: 50, or wider when there are so few
+    categories that bars would be wider than the PDF's (charts.MAX_BAR)."""
+    from generator.render.charts import MAX_BAR
+
+    slot = width_cm * 0.9 * 72 / 2.54 / max(categories, 1)  # the plot area, roughly
+    return round(min(max(100 * (slot / MAX_BAR - series), 50), 500))
+
+
+DATE_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm"}
+DISPLAY_DATES = {"date": "%Y-%m-%d", "datetime": "%Y-%m-%d %H:%M"}
+
+
+def _cell_value(fld, text: str) -> tuple[Any, str | None]:
+    """A display string as a data sheet holds it: numbers as numbers and dates as dates, each
+    with its number format; anything else (and a choice's label) as text."""
+    if not text or fld.choices:
+        return text, None
+    if fld.type in NUMERIC_TYPES:
+        number = number_value(text)
+        if number is not None:
+            return number, number_format(text)
+    if fld.type in DISPLAY_DATES:
+        try:
+            moment = dt.datetime.strptime(text, DISPLAY_DATES[fld.type])
+        except ValueError:
+            return text, None
+        return (moment.date() if fld.type == "date" else moment), DATE_FORMATS[fld.type]
+    return text, None
+
+
+def _table_sheets(wb: Workbook, form: Form, ctx: dict, orientation: str) -> None:
+    """One sheet per row table the layout shows or charts, named by the table's label."""
+    columns_of: dict[str, list[str]] = {}
+    for item in form.layout:
+        key = item.get("table") or item.get("chart")
+        if key and key not in columns_of:
+            columns_of[key] = item.get("columns") if "table" in item else None
+    taken = {ws.title.lower() for ws in wb.worksheets}
+    for key, columns in columns_of.items():
+        fields = form.fields[key].columns
+        columns = columns or list(fields)
+        ws = wb.create_sheet(_unique(sheet_name(ctx["L"][key], sheet_name(key)), taken))
+        labels = [ctx["L"][f"{key}_columns"][c] for c in columns]
+        widths = [_units(label, BODY) for label in labels]
+        for number, label in enumerate(labels, start=1):
+            cell = ws.cell(row=1, column=number, value=text_value(label))
+            cell.data_type = "s"
+            cell.font = Font(name=FONT, size=BODY, bold=True)
+            cell.fill, cell.border = LABEL_SHADE, BOX
+            cell.alignment = Alignment(vertical="center", wrap_text=True)
+        rows = [] if ctx["blank"] else ctx["rows"][key]
+        for row_number, row in enumerate(rows, start=2):
+            for number, column in enumerate(columns, start=1):
+                text = row[column]
+                value, shown_as = _cell_value(fields[column], text)
+                cell = ws.cell(row=row_number, column=number)
+                if value == "":
+                    pass  # a blank cell, as Excel's filters and pivot tables count blanks
+                elif isinstance(value, str):
+                    cell.value = text_value(value)
+                    cell.data_type = "s"  # text, never a formula
+                else:
+                    cell.value = value
+                    cell.number_format = shown_as
+                cell.font = Font(name=FONT, size=BODY)
+                cell.alignment = Alignment(vertical="top", wrap_text="\n" in text)
+                longest = max((_units(line, BODY) for line in text.split("\n")), default=0)
+                widths[number - 1] = max(widths[number - 1], longest)
+        last = get_column_letter(len(columns))
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
+        for number, width in enumerate(widths, start=1):  # CJK characters count two
+            ws.column_dimensions[get_column_letter(number)].width = round(
+                min(max(width + 2.5, 8.0), 60.0), 1)
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.orientation = orientation
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.print_title_rows = "1:1"
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """`name`, or `name (2)`, `name (3)`…, whichever no sheet has (Excel ignores case)."""
+    candidate, number = name, 1
+    while candidate.lower() in taken:
+        number += 1
+        suffix = f" ({number})"
+        candidate = sheet_name(name[:31 - len(suffix)] + suffix)
+    taken.add(candidate.lower())
+    return candidate
 
 
 def _clauses(sheet: Sheet, blocks: list) -> None:
@@ -412,7 +611,8 @@ def _save(wb: Workbook) -> bytes:
 
 
 def render_xlsx(form: Form, ctx: dict[str, Any]) -> bytes:
-    """The form filled with `ctx` (from build_context) as an XLSX workbook of one sheet."""
+    """The form filled with `ctx` (from build_context) as an XLSX workbook: one sheet, and with
+    `xlsx: sheets` one more per row table."""
     orientation = "landscape" if form.definition.get("orientation") == "landscape" else "portrait"
     geometry = Geometry(form, orientation)
     wb = Workbook()
@@ -428,8 +628,12 @@ def render_xlsx(form: Form, ctx: dict[str, Any]) -> bytes:
     sheet.next_row(8.0)
     first_table: tuple[int, int] | None = None
     tables = iter(geometry.table_points)
-    for number, item in enumerate(form.layout):
-        if ctx["sections"][number]:
+    placed: dict[str, tuple[int, int, dict[str, int]]] = {}  # table → where its cells are
+    charts: list[tuple[int, tuple[int, int]]] = []  # layout position, the rows it covers
+    headed: set[int] = set()  # a chart's section heads the table drawn for it, if any
+    for number, item in drawn_items(form):
+        if ctx["sections"][number] and number not in headed:
+            headed.add(number)
             sheet.next_row(6.0)
             sheet.next_row()
             sheet.put(sheet.full(), ctx["sections"][number], size=POINTS["section"],
@@ -439,8 +643,11 @@ def render_xlsx(form: Form, ctx: dict[str, Any]) -> bytes:
         elif "text" in item:
             _text(sheet, item, ctx)
         elif "table" in item:
-            rows = _rows_table(sheet, form, item, ctx, next(tables))
-            first_table = first_table or rows
+            header, last, columns = _rows_table(sheet, form, item, ctx, next(tables))
+            first_table = first_table or (header, last)
+            placed.setdefault(item["table"], (header, last, columns))
+        elif "chart" in item:
+            charts.append((number, _chart_room(sheet, ctx["charts"][number])))
         elif "clauses" in item:
             _clauses(sheet, ctx["clauses"][number])
         elif "signatures" in item:
@@ -453,6 +660,14 @@ def render_xlsx(form: Form, ctx: dict[str, Any]) -> bytes:
     for row, height in sheet.heights.items():
         ws.row_dimensions[row].height = round(height, 1)
     _page_setup(ws, ctx, orientation)
+    for number, (first, last) in charts:
+        item = form.layout[number]
+        chart = _excel_chart(ws, item, ctx["charts"][number], placed[item["chart"]],
+                             PRINTABLE_CM[orientation])
+        if chart is not None:
+            ws.add_chart(chart, _spanning(first, last, geometry.count))
+    if form.definition.get("xlsx") == "sheets":
+        _table_sheets(wb, form, ctx, orientation)
     if first_table:
         header, last = first_table
         ws.auto_filter.ref = f"A{header}:{get_column_letter(geometry.count)}{last}"
