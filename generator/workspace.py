@@ -102,6 +102,11 @@ DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
         "in_house": ["物业维修班"],
         "outsourced": ["示例市恒固建筑工程有限公司"],
     },
+    "reports": {
+        # A complaint about the same room and category as another opened less than this many
+        # days before counts as a repeat complaint.
+        "repeat_days": 30,
+    },
     "repairs": {
         # Estimated cost, in yuan, up to which a repair is small (done in-house); above it the
         # outsourced contractor does it (when the builder does not).

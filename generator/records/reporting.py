@@ -176,3 +176,24 @@ class Reporting:
     def note(self, kind: str, detail: dict[str, Any]) -> None:
         """Record an event in the index's own history (who printed owners' names, say)."""
         self.index.append_event(None, kind, detail)
+
+
+# Conditions for the summaries to combine, so that they need no SQL of their own.
+TICKET = tickets.c.number
+
+
+def all_of(*conditions: ColumnElement) -> ColumnElement:
+    return sa.and_(*conditions)
+
+
+def any_of(*conditions: ColumnElement) -> ColumnElement:
+    return sa.or_(*conditions)
+
+
+def negate(condition: ColumnElement) -> ColumnElement:
+    return sa.not_(condition)
+
+
+def moment(stamp: str) -> ColumnElement:
+    """A business time given by the report (not read from the index)."""
+    return sa.literal(stamp, sa.String())
