@@ -115,3 +115,16 @@ def test_masks():
     assert mask_phone("13812341234") == "138****1234"
     assert mask_phone("0571-88886666") == "0571-****6666"
     assert mask_name("") == "" and mask_phone(None) == ""
+
+
+def test_an_english_summary_says_everything_in_english(workspace, run, home):
+    file_at(workspace, "2026-10-05 09:00")
+    result = run("summary", "quarterly", "--period", "2026-Q4", "--lang", "en",
+                 "--format", "csv")
+    assert result.exit_code == 0, result.output
+    text = next((home / "output").rglob("*JB-2026-Q4.csv")).read_text("utf-8-sig")
+    assert "Received,tickets,1,," in text  # the figure, its unit, this quarter; none before
+    assert "First response (median),h," in text
+    assert "Received: Tickets whose complaint was received in the period." in text
+    assert not any("\u4e00" <= char <= "\u9fff" for line in text.splitlines()
+                   if line.startswith(("Received", "Costs advanced")) for char in line)

@@ -49,6 +49,10 @@ class Source:
     costs: Callable[[str, str], Any]  # settlement.costs for a range of days
 
 
+# a figure's unit as the Chinese report prints it, and in English
+UNITS_EN = {"件": "tickets", "项": "promises", "%": "%", "小时": "h", "天": "days", "元": "CNY"}
+
+
 @dataclass(frozen=True)
 class Figure:
     key: str
@@ -56,6 +60,9 @@ class Figure:
     unit: str
     definition: dict[str, str]
     compute: Callable[[Source, Window], Any]
+
+    def unit_in(self, language: str) -> str:
+        return UNITS_EN[self.unit] if language == "en" else self.unit
 
 
 def _in(path: str, window: Window):

@@ -95,14 +95,14 @@ def summarize(workspace: Workspace, kind: str, label: str, *, now: dt.datetime |
             "first_response_p90", "completion_days", "completion_p90", "repeat_complaints",
             "builder_fixed_share", "costs_advanced", "costs_recovered")
            if current[key] is not None},
-        "figures": [{"figure": localised(f.label, language), "unit": f.unit,
+        "figures": [{"figure": localised(f.label, language), "unit": f.unit_in(language),
                      **{k: row[k] for k in ("value", "previous", "year_ago")}}
                     for f, row in zip(F.FIGURES, figures, strict=True)],
         **breakdowns(reporting, window),
         "trend": trend(reporting, period),
         "overdue_list": overdue_list(source, window, now, unmasked),
-        "notes": "\n".join(f"{localised(f.label, language)}：{localised(f.definition, language)}"
-                           for f in F.FIGURES),
+        "notes": "\n".join(localised(f.label, language) + ("：" if language == "zh" else ": ")
+                           + localised(f.definition, language) for f in F.FIGURES),
     }
     empty = not (current["received"] or current["closed"] or current["carried_over"]
                  or current["open_at_start"])
