@@ -80,6 +80,11 @@ def fact(path: str) -> ColumnElement:
     return value
 
 
+def datum(key: str) -> ColumnElement:
+    """A field of a filed document's data (a register's period_from…)."""
+    return JsonPath(documents.c.data, key)
+
+
 def opened_as(key: str) -> ColumnElement:
     """A field of the record that opened the ticket (the complaint: kind, room…)."""
     return JsonPath(tickets.c.data, key)
@@ -167,6 +172,31 @@ class Reporting:
                 return
             for row in conn.execute(query).mappings():
                 yield dict(row)
+
+    def documents(self, form: str, *conditions: ColumnElement) -> Iterator[dict[str, Any]]:
+        """The filed documents of `form` (every format) that meet `conditions` on their data
+        (see `datum`), in filing order, streamed."""
+        query = (sa.select(documents).where(documents.c.form == form, *conditions)
+                 .order_by(documents.c.id))
+        with self.index.reading() as conn:
+            if conn is None:
+                return
+            result = conn.execute(query.execution_options(stream_results=True, yield_per=200))
+            for row in result.mappings():
+                yield dict(row)
+
+    def facts(self, numbers: Sequence[str], paths: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Some facts of some tickets, in one query: {number: {path: value}} (values as text;
+        tickets not in the index left out)."""
+        if not numbers:
+            return {}
+        query = sa.select(tickets.c.number, *(fact(p).label(p) for p in paths)).where(
+            tickets.c.number.in_(sorted(set(numbers))))
+        with self.index.reading() as conn:
+            if conn is None:
+                return {}
+            return {row.number: {p: row._mapping[p] for p in paths}
+                    for row in conn.execute(query)}
 
     def any_before(self, end: str) -> bool:
         """Whether the index holds any ticket opened before `end` (is there data to compare

@@ -10,7 +10,7 @@ says what the records say of it, whenever it is asked.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -46,7 +46,15 @@ class Source:
     reporting: Reporting
     lifecycle: Lifecycle
     config: dict[str, Any]
-    costs: Callable[[str, str], Any]  # settlement.costs for a range of days
+    # (claimed, recovered) of the repairs dated in a range of days: settlement.totals
+    cost_totals: Callable[[str, str], tuple[Decimal, Decimal]]
+    _costs: dict[tuple[str, str], tuple[Decimal, Decimal]] = field(default_factory=dict)
+
+    def costs(self, start: str, end: str) -> tuple[Decimal, Decimal]:
+        """Both cost figures of a window from one read of its registers."""
+        if (start, end) not in self._costs:
+            self._costs[start, end] = self.cost_totals(start, end)
+        return self._costs[start, end]
 
 
 # a figure's unit as the Chinese report prints it, and in English
@@ -265,12 +273,12 @@ FIGURES: list[Figure] = [
            _zh_en("本期维修登记中由物业公司垫付、应向地产公司结算的费用（与月度结算单同一口径）。",
                   "Repair costs in the period's registers that the property company advanced "
                   "and claims from the developer (as the monthly settlement counts them)."),
-           lambda s, w: _cents(s.costs(*_days(w)).claimed)),
+           lambda s, w: _cents(s.costs(*_days(w))[0])),
     Figure("costs_recovered", _zh_en("应追偿金额", "To recover"), "元",
            _zh_en("本期应向承建商追偿的金额：代修费用加管理费（与追偿清单同一口径）。",
                   "What the builders owe for the period: the cost of work done for them plus the "
                   "handling fee (as the charge-back lists count it)."),
-           lambda s, w: _cents(s.costs(*_days(w)).recovered)),
+           lambda s, w: _cents(s.costs(*_days(w))[1])),
 ]
 
 BY_KEY = {figure.key: figure for figure in FIGURES}

@@ -12,17 +12,19 @@ owner: neither is claimed. Each builder's list is its cost plus the handling fee
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import groupby
 from typing import Any
 
 from generator.documents.fill import FillResult, fill, parse_formats, prepare
 from generator.documents.forms import load_form
 from generator.errors import NumberTaken, UsageError
 from generator.records.index import index_of
+from generator.records.reporting import Reporting
 from generator.tickets.costs import repair_rows
 from generator.workspace import Workspace
 
@@ -66,48 +68,80 @@ class Costs:
         return sum((r["amount"] for rows in self.recover.values() for r in rows), Decimal(0))
 
 
-def costs(workspace: Workspace, start: str, end: str) -> Costs:
-    """The repair-register rows dated in [start, end) (YYYY-MM-DD), as the settlement counts
-    them: the summaries use the same rules, so their figures reconcile with the sheets."""
+@dataclass
+class Charge:
+    """One register row whose cost the property company advanced: who bears it, and what the
+    builder owes back when it is the builder's (cost plus the handling fee)."""
+
+    row: dict[str, Any]
+    amount: Decimal
+    borne_by: str
+    builder: str = ""
+    fee: Decimal = Decimal(0)
+
+
+def charges(workspace: Workspace, start: str, end: str) -> Iterator[Charge]:
+    """The advanced repairs dated in [start, end) (YYYY-MM-DD), streamed: the one rule the
+    settlement sheets and the summaries both count by, so their figures reconcile."""
     index = index_of(workspace)
     config = workspace.config
     rate = Decimal(config["promises"]["handling_fee_percent"])
-    facts: dict[str, dict[str, Any]] = {}  # ticket → its facts (builder, charge-back)
+    listed = config["parties"]["builders"]
+    default_builder = listed[0] if len(listed) == 1 else UNKNOWN_BUILDER
+    reporting = Reporting(index)
+    rows = (row for row in repair_rows(index, start=start, end=end)
+            if row.get("party") in ADVANCED)
+    # a register's tickets' facts in one query, not one per row
+    for _, register in groupby(rows, key=lambda row: row["register"]):
+        register = list(register)
+        facts = reporting.facts([r["ticket_no"] for r in register if r.get("ticket_no")],
+                                ("builder", "charge_back"))
+        for row in register:
+            known = facts.get(row.get("ticket_no") or "", {})
+            amount = row["labour_cost"] + row["material_cost"]
+            # a case taken from a builder that did not act is the builder's, whatever the row
+            # says
+            borne_by = ("builder" if known.get("charge_back") not in (None, 0, "0", "false")
+                        else row.get("paid_by") or "developer")
+            if borne_by != "builder":
+                yield Charge(row, amount, borne_by)
+                continue
+            fee = (amount * rate / 100).quantize(CENT, ROUND_HALF_UP)
+            yield Charge(row, amount, borne_by, known.get("builder") or default_builder, fee)
 
-    def facts_of(ticket: str | None) -> dict[str, Any]:
-        if ticket and ticket not in facts:
-            found = index.ticket(ticket)
-            facts[ticket] = json.loads(found["facts"]) if found else {}
-        return facts.get(ticket, {}) if ticket else {}
 
-    def builder_of(ticket: str | None) -> str:
-        listed = config["parties"]["builders"]
-        return facts_of(ticket).get("builder") or (
-            listed[0] if len(listed) == 1 else UNKNOWN_BUILDER)
-
+def costs(workspace: Workspace, start: str, end: str) -> Costs:
+    """The advanced repairs dated in [start, end), listed as the settlement sheet and the
+    charge-back lists print them."""
     result = Costs()
-    for row in repair_rows(index, start=start, end=end):
-        if row.get("party") not in ADVANCED:
-            continue
-        amount = row["labour_cost"] + row["material_cost"]
-        # a case taken from a builder that did not act is the builder's, whatever the row says
-        borne_by = ("builder" if facts_of(row.get("ticket_no")).get("charge_back")
-                    else row.get("paid_by") or "developer")
-        result.shares[borne_by] += amount
-        if borne_by not in CLAIMED:
+    for charge in charges(workspace, start, end):
+        row, amount = charge.row, charge.amount
+        result.shares[charge.borne_by] += amount
+        if charge.borne_by not in CLAIMED:
             continue
         result.items.append({"date": row.get("date"), "ticket_no": row.get("ticket_no") or "",
                              "room": row.get("room") or "", "content": row.get("content") or "",
                              "party": row["party"], "labour_cost": row["labour_cost"],
                              "material_cost": row["material_cost"], "amount": amount,
-                             "borne_by": borne_by})
-        if borne_by == "builder":
-            fee = (amount * rate / 100).quantize(CENT, ROUND_HALF_UP)
-            result.recover[builder_of(row.get("ticket_no"))].append({
+                             "borne_by": charge.borne_by})
+        if charge.borne_by == "builder":
+            result.recover[charge.builder].append({
                 "ticket_no": row.get("ticket_no") or "", "room": row.get("room") or "",
-                "content": row.get("content") or "", "cost": amount, "fee": fee,
-                "amount": amount + fee})
+                "content": row.get("content") or "", "cost": amount, "fee": charge.fee,
+                "amount": amount + charge.fee})
     return result
+
+
+def totals(workspace: Workspace, start: str, end: str) -> tuple[Decimal, Decimal]:
+    """What costs() would claim from the developer and recover from the builders, summed as
+    the rows stream by (nothing listed: a year of registers needs no more memory than one)."""
+    claimed = recovered = Decimal(0)
+    for charge in charges(workspace, start, end):
+        if charge.borne_by in CLAIMED:
+            claimed += charge.amount
+        if charge.borne_by == "builder":
+            recovered += charge.amount + charge.fee
+    return claimed, recovered
 
 
 def compute(workspace: Workspace, period: str) -> Settlement:

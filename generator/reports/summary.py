@@ -23,7 +23,7 @@ from generator.records.index import index_of
 from generator.records.reporting import Between, Reporting, fact, first_of, opened_as
 from generator.reports import figures as F
 from generator.reports import periods
-from generator.reports.settlement import costs
+from generator.reports.settlement import totals
 from generator.tickets.lifecycle import load_lifecycle
 from generator.workspace import Workspace, localised
 
@@ -74,7 +74,7 @@ def summarize(workspace: Workspace, kind: str, label: str, *, now: dt.datetime |
     index = index_of(workspace)
     reporting = Reporting(index)
     source = F.Source(reporting, load_lifecycle(workspace), workspace.config,
-                      lambda start, end: costs(workspace, start, end))
+                      lambda start, end: totals(workspace, start, end))
     window = F.Window(period.start_stamp, period.end_stamp)
     current = F.compute(source, window)
     comparisons = {}

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from generator.records.index import Index
+from generator.records.reporting import Reporting, datum
 
 REGISTER = "repair-register"
 
@@ -20,9 +21,19 @@ def repair_rows(index: Index, *, ticket: str | None = None, period: str | None =
                 ) -> Iterator[dict[str, Any]]:
     """Every repair row of the filed registers (each register once, though it has a DOCX and a
     PDF), in filing order; only a ticket's, only those dated in `period` (YYYY-MM) or in
-    [start, end) (YYYY-MM-DD). Money as Decimal; each row says which register it came from."""
+    [start, end) (YYYY-MM-DD). Money as Decimal; each row says which register it came from.
+    A register's rows lie inside its period, so only registers whose period meets the dates
+    asked for are read."""
+    first, last = start, end
+    if period is not None:
+        first, last = f"{period}-01", f"{period}-99"
+    conditions = []
+    if first is not None:
+        conditions.append(datum("period_to") >= first)
+    if last is not None:
+        conditions.append(datum("period_from") < last)
     seen: set[str] = set()
-    for document in index.documents(form=REGISTER):
+    for document in Reporting(index).documents(REGISTER, *conditions):
         if document["record_no"] in seen:
             continue
         seen.add(document["record_no"])
