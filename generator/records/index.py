@@ -346,7 +346,8 @@ class Index:
             if opening is not None:
                 conn.execute(tickets.insert().values(
                     number=ticket, state=opening.state, opened_at=reservation.stamp,
-                    data=opening.data, facts=ledger.facts_text(opening.facts)))
+                    data=opening.data, facts=ledger.facts_text(opening.facts),
+                    **schema.fact_columns(opening.facts, reservation.stamp)))
                 digest = ledger.ticket_digest(ticket, reservation.stamp, opening.data,
                                               opening.state)
                 entries.append(("event", self._event(ticket, reservation.stamp, "opened", {
@@ -379,8 +380,8 @@ class Index:
                  expect_state: str | None, what: dict[str, str]) -> list[tuple[str, dict]]:
         """The events of `changes`, with the ticket's row brought up to date — refused if the
         ticket is not where the changes were planned from."""
-        row = conn.execute(sa.select(tickets.c.state, tickets.c.facts).where(
-            tickets.c.number == ticket).with_for_update()).first()
+        row = conn.execute(sa.select(tickets.c.state, tickets.c.facts, tickets.c.opened_at)
+                           .where(tickets.c.number == ticket).with_for_update()).first()
         if row is None:
             raise UnknownTicket(f"unknown ticket {ticket}")
         state, facts = row.state, json.loads(row.facts)
@@ -397,7 +398,8 @@ class Index:
                 **what, **{k: v for k, v in change.detail.items() if v is not None},
                 "set": change.sets})))
         conn.execute(tickets.update().where(tickets.c.number == ticket).values(
-            state=state, facts=ledger.facts_text(facts)))
+            state=state, facts=ledger.facts_text(facts),
+            **schema.fact_columns(facts, row.opened_at)))
         return events_
 
     @staticmethod

@@ -20,7 +20,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
 from generator.records.index import Index
-from generator.records.schema import documents, tickets
+from generator.records.schema import ENDED, FACT_COLUMNS, documents, tickets
 
 PATH = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
 
@@ -73,11 +73,16 @@ def _hours_postgresql(element: Hours, compiler, **kw) -> str:
 
 
 def fact(path: str) -> ColumnElement:
-    """A ticket's fact; `opened` falls back to when the ticket was filed (older tickets)."""
-    value = JsonPath(tickets.c.facts, path)
-    if path == "opened":
-        return sa.func.coalesce(value, sa.func.substr(tickets.c.opened_at, 1, 16))
-    return value
+    """A ticket's fact: its own column where it has one (schema.FACT_COLUMNS), else read from
+    the JSON. `opened` falls back to when the ticket was filed (older tickets)."""
+    if path in FACT_COLUMNS:
+        return tickets.c[FACT_COLUMNS[path]]
+    return JsonPath(tickets.c.facts, path)
+
+
+def ended() -> ColumnElement:
+    """When a ticket was closed or rejected (indexed)."""
+    return tickets.c[ENDED]
 
 
 def datum(key: str) -> ColumnElement:
@@ -129,21 +134,56 @@ class Reporting:
                 return {}
             return {row.key: row.n for row in conn.execute(query)}
 
+    def tally(self, conditions: dict[str, ColumnElement], *scope: ColumnElement
+              ) -> dict[str, int]:
+        """How many tickets (of those in `scope`) meet each condition, by name: one pass over
+        the tickets for them all."""
+        if not conditions:
+            return {}
+        names = list(conditions)
+        query = sa.select(*(sa.func.coalesce(sa.func.sum(sa.case((conditions[n], 1),
+                                                                  else_=0)), 0).label(f"c{i}")
+                            for i, n in enumerate(names))).select_from(tickets).where(*scope)
+        with self.index.reading() as conn:
+            row = None if conn is None else conn.execute(query).first()
+        return {n: int(row[i]) if row is not None else 0 for i, n in enumerate(names)}
+
+    def tally_by(self, key: ColumnElement, conditions: dict[str, ColumnElement],
+                 *scope: ColumnElement) -> dict[Any, dict[str, int]]:
+        """tally() for each value of `key` (GROUP BY), in one pass."""
+        names = list(conditions)
+        query = (sa.select(key.label("key"), *(
+            sa.func.sum(sa.case((conditions[n], 1), else_=0)).label(f"c{i}")
+            for i, n in enumerate(names))).select_from(tickets).where(*scope).group_by(key))
+        with self.index.reading() as conn:
+            if conn is None:
+                return {}
+            return {row.key: {n: int(row[i + 1] or 0) for i, n in enumerate(names)}
+                    for row in conn.execute(query)}
+
     def percentiles(self, value: ColumnElement, conditions: Sequence[ColumnElement],
                     ranks: Sequence[float] = (0.5, 0.9)) -> tuple[int, dict[float, float]]:
         """How many tickets have `value`, and its nearest-rank percentiles: the p-th is the
-        smallest value with at least p of them at or below it. Asked of the database one rank
-        at a time (ORDER BY … LIMIT 1 OFFSET k), so no list of values is held."""
+        smallest value with at least p of them at or below it. One query: the database
+        numbers the values in order (a window function) and returns only the ranks asked
+        for, so no list of values is held."""
         conditions = [*conditions, value.is_not(None)]
-        count = self.count(*conditions)
-        found: dict[float, float] = {}
-        if not count:
-            return 0, found
-        for rank in ranks:
-            offset = max(0, -(-int(rank * 1000) * count // 1000) - 1)  # ceil(rank × n) − 1
-            found[rank] = self._scalar(sa.select(value).select_from(tickets).where(
-                *conditions).order_by(value).limit(1).offset(offset))
-        return count, found
+        ranked = sa.select(value.label("v"),
+                           sa.func.row_number().over(order_by=value).label("rn"),
+                           sa.func.count().over().label("n")).select_from(tickets).where(
+            *conditions).subquery()
+        per_mille = [round(rank * 1000) for rank in ranks]
+        # ceil(rank × n): the 1-based position of each percentile
+        wanted = sa.or_(*(ranked.c.rn == (ranked.c.n * k + 999) // 1000 for k in per_mille))
+        query = sa.select(ranked.c.v, ranked.c.rn, ranked.c.n).where(wanted)
+        with self.index.reading() as conn:
+            found_rows = [] if conn is None else list(conn.execute(query))
+        if not found_rows:
+            return 0, {}
+        count = found_rows[0].n
+        at = {row.rn: row.v for row in found_rows}
+        return count, {rank: at.get((k * count + 999) // 1000)
+                       for rank, k in zip(ranks, per_mille, strict=True)}
 
     def rows(self, columns: dict[str, ColumnElement], *conditions: ColumnElement,
              order: Sequence[ColumnElement] = ()) -> Iterator[dict[str, Any]]:

@@ -29,7 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from generator.records import ledger
+from generator.records import ledger, schema
 from generator.records.index import Index
 from generator.records.schema import chains, checkpoints, documents, reservations, tickets
 from generator.records.signing import (
@@ -285,6 +285,11 @@ def _check_chain(name: str, links: Iterable, signatures: Iterator[SignedEntry], 
             if _detail({"detail": ticket["facts"]}) != facts:
                 problems.append(f"ticket {name}: its facts (responsible party, promised times…) "
                                 f"are not what its history says")
+            columns = schema.fact_columns(facts, ticket["opened_at"])
+            changed = sorted(c for c, value in columns.items() if ticket.get(c) != value)
+            if changed:
+                problems.append(f"ticket {name}: its columns {', '.join(changed)} are not what "
+                                f"its history says (the summaries count by them)")
     _report_signatures(label, count, gone, rewritten, index, problems)
 
 

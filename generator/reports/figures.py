@@ -5,10 +5,16 @@ Every figure is asked of the index (generator.records.reporting) for a window of
 [start, end). A ticket's times are those its records and moves give: when the complaint was
 received, when it first reached each state, what was due when. So a figure for a past period
 says what the records say of it, whenever it is asked.
+
+Most figures are counts, or ratios of counts: each names the conditions it counts, and one
+query per window counts them all at once (`Reporting.tally`), over the tickets the window can
+concern at all — opened before it ended and not ended long before it began (`_scope`). The
+others (percentiles, repeats, satisfaction, costs) ask their own question.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,16 +27,18 @@ from generator.records.reporting import (
     Reporting,
     all_of,
     any_of,
+    ended,
     fact,
     first_of,
     moment,
-    negate,
 )
 from generator.tickets.lifecycle import Lifecycle
 
 ONE_PLACE = Decimal("0.1")
 ENDED = ("reached.closed", "reached.rejected")
 SATISFIED = ("satisfied", "fairly_satisfied")
+STAMP = "%Y-%m-%d %H:%M"
+RANKS = (0.5, 0.9)  # the median and the 90th percentile
 
 
 @dataclass(frozen=True)
@@ -48,26 +56,37 @@ class Source:
     config: dict[str, Any]
     # (claimed, recovered) of the repairs dated in a range of days: settlement.totals
     cost_totals: Callable[[str, str], tuple[Decimal, Decimal]]
-    _costs: dict[tuple[str, str], tuple[Decimal, Decimal]] = field(default_factory=dict)
+    _asked: dict[tuple, Any] = field(default_factory=dict)
+
+    def once(self, key: tuple, ask: Callable[[], Any]) -> Any:
+        """An answer two figures share (both costs, a median and its 90th percentile), asked
+        of the index once per window."""
+        if key not in self._asked:
+            self._asked[key] = ask()
+        return self._asked[key]
 
     def costs(self, start: str, end: str) -> tuple[Decimal, Decimal]:
-        """Both cost figures of a window from one read of its registers."""
-        if (start, end) not in self._costs:
-            self._costs[start, end] = self.cost_totals(start, end)
-        return self._costs[start, end]
+        return self.once(("costs", start, end), lambda: self.cost_totals(start, end))
 
 
 # a figure's unit as the Chinese report prints it, and in English
 UNITS_EN = {"件": "tickets", "项": "promises", "%": "%", "小时": "h", "天": "days", "元": "CNY"}
 
+Conditions = dict[str, Any]  # name → a condition on a ticket, counted in the window's tally
+
 
 @dataclass(frozen=True)
 class Figure:
+    """A figure: either the `counts` it needs (conditions, by name) and the `value` they give,
+    or a `compute` of its own."""
+
     key: str
     label: dict[str, str]
     unit: str
     definition: dict[str, str]
-    compute: Callable[[Source, Window], Any]
+    counts: Callable[[Source, Window], Conditions] | None = None
+    value: Callable[[dict[str, int]], Any] | None = None
+    compute: Callable[[Source, Window], Any] | None = None
 
     def unit_in(self, language: str) -> str:
         return UNITS_EN[self.unit] if language == "en" else self.unit
@@ -77,14 +96,29 @@ def _in(path: str, window: Window):
     return Between(fact(path), window.start, window.end).clause()
 
 
-def _ended_by(when: str):
-    """A ticket that was closed or rejected before `when`."""
-    ended = first_of(*ENDED)
-    return all_of(ended.is_not(None), ended < when)
-
-
 def _open_at(when: str):
-    return all_of(fact("opened") < when, negate(_ended_by(when)))
+    """Opened before `when` and not closed or rejected before it."""
+    return all_of(fact("opened") < when, any_of(ended().is_(None), ended() >= when))
+
+
+def _slack(source: Source) -> dt.timedelta:
+    """The longest any promise may run: a promise due in a window may belong to a ticket that
+    ended up to this long before the window began (kept early)."""
+    longest = dt.timedelta(0)
+    rules = source.config["deadlines"]["rules"]
+    for deadline in source.lifecycle.deadlines.values():
+        values = [source.config["promises"][deadline.promise],
+                  *(rule[deadline.promise] for rule in rules if deadline.promise in rule)]
+        longest = max(longest, dt.timedelta(**{deadline.unit: max(values)}))
+    return longest
+
+
+def _scope(source: Source, window: Window):
+    """The tickets a window's figures can concern: opened before it ended, and not ended
+    before it began (less the longest promise). Both times are indexed columns, so a quarter
+    of a large index reads a quarter's tickets, not all of them."""
+    since = (dt.datetime.fromisoformat(window.start) - _slack(source)).strftime(STAMP)
+    return all_of(fact("opened") < window.end, any_of(ended().is_(None), ended() >= since))
 
 
 def _rate(part: int, whole: int) -> Decimal | None:
@@ -106,16 +140,30 @@ def _met(lifecycle: Lifecycle, goal: str):
     return first_of(*(f"reached.{state}" for state in later), *ENDED)
 
 
-def _promises(source: Source, window: Window) -> tuple[int, int]:
-    """Promised times due in the window, and those kept: met by their due time."""
-    due_count = kept = 0
+def _late(source: Source, until: str) -> Conditions:
+    """Per promise: due before `until` and not met by then."""
+    found = {}
     for deadline in source.lifecycle.deadlines.values():
-        due = fact(f"due.{deadline.key}")
-        met = _met(source.lifecycle, deadline.met)
+        due, met = fact(f"due.{deadline.key}"), _met(source.lifecycle, deadline.met)
+        found[deadline.key] = all_of(due.is_not(None), due < until,
+                                     any_of(met.is_(None), met >= until))
+    return found
+
+
+def _promises(source: Source, window: Window) -> Conditions:
+    """Per promise: due in the window, and kept (met by its due time)."""
+    found = {}
+    for deadline in source.lifecycle.deadlines.values():
+        due, met = fact(f"due.{deadline.key}"), _met(source.lifecycle, deadline.met)
         in_window = Between(due, window.start, window.end).clause()
-        due_count += source.reporting.count(in_window)
-        kept += source.reporting.count(in_window, met.is_not(None), met <= due)
-    return due_count, kept
+        found[f"due {deadline.key}"] = in_window
+        found[f"kept {deadline.key}"] = all_of(in_window, met.is_not(None), met <= due)
+    return found
+
+
+def _kept_share(counted: dict[str, int]) -> Decimal | None:
+    due = sum(n for name, n in counted.items() if name.startswith("due "))
+    return _rate(sum(n for name, n in counted.items() if name.startswith("kept ")), due)
 
 
 def late_promises(source: Source, window: Window, now: str) -> list[dict[str, Any]]:
@@ -123,37 +171,47 @@ def late_promises(source: Source, window: Window, now: str) -> list[dict[str, An
     then: each with its ticket, room, due time and hours late at that moment."""
     until = min(window.end, now)
     rows = []
-    for deadline in source.lifecycle.deadlines.values():
-        due = fact(f"due.{deadline.key}")
-        met = _met(source.lifecycle, deadline.met)
+    for key, late in _late(source, until).items():
+        due = fact(f"due.{key}")
         for row in source.reporting.rows(
                 {"ticket_no": TICKET, "room": fact("room"),
                  "due": due, "late_hours": Hours(due, moment(until))},
-                due.is_not(None), due < until, any_of(met.is_(None), met >= until),
-                order=[due]):
-            rows.append({**row, "deadline": deadline.key,
-                         "late_hours": _one_place(row["late_hours"])})
+                _scope(source, window), late, order=[due]):
+            rows.append({**row, "deadline": key, "late_hours": _one_place(row["late_hours"])})
     return sorted(rows, key=lambda r: (r["due"], r["ticket_no"]))
-
-
-def _percentile(source: Source, value, condition, rank: float, per: float = 1.0):
-    _, found = source.reporting.percentiles(value, [condition], ranks=(rank,))
-    return _one_place(found.get(rank), per)
 
 
 def _first_response():
     return first_of("reached.verifying", *ENDED)
 
 
+# the times a percentile is taken of: from reception to an event, for the tickets whose event
+# fell in the window (hours, then the unit the figure is printed in)
+MEASURES = {
+    "first_response": (_first_response, 1.0),
+    "completion": (lambda: fact("reached.awaiting_acceptance"), 24.0),
+}
+
+
+def _percentile(measure: str, rank: float) -> Callable[[Source, Window], Any]:
+    def compute(source: Source, window: Window):
+        event, per = MEASURES[measure]
+
+        def ask():
+            return source.reporting.percentiles(
+                Hours(fact("opened"), event()),
+                [_scope(source, window), Between(event(), window.start, window.end).clause()],
+                ranks=RANKS)[1]
+        return _one_place(source.once((measure, window), ask).get(rank), per)
+    return compute
+
+
 def _repeats(source: Source, window: Window) -> int:
     """Complaints received in the window about the same room and category as an earlier
     ticket opened less than [reports] repeat_days before (a walk of the tickets sorted by
     room, category and time: nothing held but the previous one)."""
-    import datetime as dt
-
     days = source.config["reports"]["repeat_days"]
-    since = (dt.datetime.fromisoformat(window.start) - dt.timedelta(days=days)).strftime(
-        "%Y-%m-%d %H:%M")
+    since = (dt.datetime.fromisoformat(window.start) - dt.timedelta(days=days)).strftime(STAMP)
     room, category, opened = fact("room"), fact("category"), fact("opened")
     previous, count = None, 0
     for row in source.reporting.rows({"room": room, "category": category, "opened": opened},
@@ -174,10 +232,9 @@ def _satisfaction(source: Source, window: Window) -> Decimal | None:
     return _rate(sum(v["satisfaction"] in SATISFIED for v in visits), len(visits))
 
 
-def _builder_share(source: Source, window: Window) -> Decimal | None:
+def _done_for_builders(window: Window) -> Conditions:
     done = all_of(_in("reached.awaiting_acceptance", window), fact("builder").is_not(None))
-    by_builder = source.reporting.count(done, fact("party") == "builder")
-    return _rate(by_builder, source.reporting.count(done))
+    return {"done": done, "by builder": all_of(done, fact("party") == "builder")}
 
 
 def _cents(amount: Decimal) -> Decimal:
@@ -192,38 +249,43 @@ def _zh_en(zh: str, en: str) -> dict[str, str]:
     return {"zh": zh, "en": en}
 
 
+def _count(condition: Callable[[Source, Window], Any]) -> dict[str, Any]:
+    """A figure that is one count."""
+    return {"counts": lambda s, w: {"n": condition(s, w)}, "value": lambda c: c["n"]}
+
+
 FIGURES: list[Figure] = [
     Figure("received", _zh_en("本期受理", "Received"), "件",
            _zh_en("本期内受理（工单开立时间在本期内）的工单数。",
                   "Tickets whose complaint was received in the period."),
-           lambda s, w: s.reporting.count(_in("opened", w))),
+           **_count(lambda s, w: _in("opened", w))),
     Figure("closed", _zh_en("本期办结", "Closed"), "件",
            _zh_en("本期内归档的工单数，不论何时受理。",
                   "Tickets archived in the period, whenever received."),
-           lambda s, w: s.reporting.count(_in("reached.closed", w))),
+           **_count(lambda s, w: _in("reached.closed", w))),
     Figure("rejected", _zh_en("不予受理", "Rejected"), "件",
            _zh_en("本期内判定不属保修范围而不予受理的工单数。",
                   "Tickets found outside warranty in the period."),
-           lambda s, w: s.reporting.count(_in("reached.rejected", w))),
+           **_count(lambda s, w: _in("reached.rejected", w))),
     Figure("open_at_start", _zh_en("上期结转", "Open at start"), "件",
            _zh_en("期初仍未归档、未被拒绝的工单数。",
                   "Tickets still open when the period began."),
-           lambda s, w: s.reporting.count(_open_at(w.start))),
+           **_count(lambda s, w: _open_at(w.start))),
     Figure("carried_over", _zh_en("结转下期", "Carried over"), "件",
            _zh_en("期末仍未归档、未被拒绝的工单数；上期结转 + 本期受理 = 本期办结 + 不予受理 + "
                   "结转下期。",
                   "Tickets still open when the period ended; open at start + received = "
                   "closed + rejected + carried over."),
-           lambda s, w: s.reporting.count(_open_at(w.end))),
+           **_count(lambda s, w: _open_at(w.end))),
     Figure("overdue", _zh_en("逾期未办", "Overdue"), "项",
            _zh_en("到期时间在期末之前、期末仍未兑现的承诺时限（答复、接单、完工、回访）个数。",
                   "Promised times (reply, taking the job, completion, follow-up) due before the "
                   "period ended and not met by then."),
-           lambda s, w: len(late_promises(s, w, w.end))),
+           counts=lambda s, w: _late(s, w.end), value=lambda c: sum(c.values())),
     Figure("on_time_rate", _zh_en("按期完成率", "On-time rate"), "%",
            _zh_en("到期时间在本期内的承诺时限中，按期兑现的比例。",
                   "Of the promised times due in the period, the share met by their due time."),
-           lambda s, w: _rate(*reversed(_promises(s, w)))),
+           counts=_promises, value=_kept_share),
     Figure("first_response_hours", _zh_en("首次响应（中位数）", "First response (median)"),
            "小时",
            _zh_en("本期内首次响应（进入核实，或当场办结、不予受理）的工单，自受理起所用小时数的"
@@ -231,59 +293,68 @@ FIGURES: list[Figure] = [
                   "Hours from reception to the first response (verification begun, or closed "
                   "or rejected at once) of tickets first answered in the period: the median "
                   "(nearest rank)."),
-           lambda s, w: _percentile(s, Hours(fact("opened"), _first_response()),
-                                    Between(_first_response(), w.start, w.end).clause(), 0.5)),
+           compute=_percentile("first_response", 0.5)),
     Figure("first_response_p90", _zh_en("首次响应（90%分位）", "First response (90th pct)"),
            "小时",
            _zh_en("同上，第 90 百分位数：九成工单在此时间内得到首次响应。",
                   "As above, the 90th percentile: nine in ten were answered within it."),
-           lambda s, w: _percentile(s, Hours(fact("opened"), _first_response()),
-                                    Between(_first_response(), w.start, w.end).clause(), 0.9)),
+           compute=_percentile("first_response", 0.9)),
     Figure("completion_days", _zh_en("完工用时（中位数）", "Completion (median)"), "天",
            _zh_en("本期内报告完工（待验收）的工单，自受理起所用天数的中位数。",
                   "Days from reception to the work reported done, for tickets done in the "
                   "period: the median."),
-           lambda s, w: _percentile(s, Hours(fact("opened"), fact("reached.awaiting_acceptance")),
-                                    _in("reached.awaiting_acceptance", w), 0.5, per=24)),
+           compute=_percentile("completion", 0.5)),
     Figure("completion_p90", _zh_en("完工用时（90%分位）", "Completion (90th pct)"), "天",
            _zh_en("同上，第 90 百分位数。", "As above, the 90th percentile."),
-           lambda s, w: _percentile(s, Hours(fact("opened"), fact("reached.awaiting_acceptance")),
-                                    _in("reached.awaiting_acceptance", w), 0.9, per=24)),
+           compute=_percentile("completion", 0.9)),
     Figure("builder_fixed_share", _zh_en("承建商自修比例", "Fixed by the builder"), "%",
            _zh_en("本期完工、由承建商负责保修的工单中，由承建商自行维修（未被改派）的比例；其余"
                   "为代为维修并追偿。",
                   "Of the tickets done in the period that were a builder's, the share the "
                   "builder fixed itself; the rest were done for it and charged back."),
-           _builder_share),
+           counts=lambda s, w: _done_for_builders(w),
+           value=lambda c: _rate(c["by builder"], c["done"])),
     Figure("followup_rate", _zh_en("回访率", "Follow-up rate"), "%",
            _zh_en("本期回访的工单数 ÷ 本期验收的工单数。",
                   "Tickets followed up in the period ÷ tickets accepted in the period."),
-           lambda s, w: _rate(s.reporting.count(_in("reached.followed_up", w)),
-                              s.reporting.count(_in("reached.accepted", w)))),
+           counts=lambda s, w: {"visited": _in("reached.followed_up", w),
+                                "accepted": _in("reached.accepted", w)},
+           value=lambda c: _rate(c["visited"], c["accepted"])),
     Figure("satisfaction_rate", _zh_en("满意率", "Satisfied"), "%",
            _zh_en("本期回访中评价为满意或较满意的比例：(满意+较满意) ÷ 回访数。",
                   "(Satisfied + fairly satisfied) ÷ visits, for visits in the period."),
-           _satisfaction),
+           compute=_satisfaction),
     Figure("repeat_complaints", _zh_en("重复投诉", "Repeat complaints"), "件",
            _zh_en("本期受理的工单中，同一房号、同一问题类别在之前规定天数内已有工单的件数。",
                   "Tickets received in the period about the same room and category as another "
                   "opened within [reports] repeat_days before."),
-           _repeats),
+           compute=_repeats),
     Figure("costs_advanced", _zh_en("垫付费用", "Costs advanced"), "元",
            _zh_en("本期维修登记中由物业公司垫付、应向地产公司结算的费用（与月度结算单同一口径）。",
                   "Repair costs in the period's registers that the property company advanced "
                   "and claims from the developer (as the monthly settlement counts them)."),
-           lambda s, w: _cents(s.costs(*_days(w))[0])),
+           compute=lambda s, w: _cents(s.costs(*_days(w))[0])),
     Figure("costs_recovered", _zh_en("应追偿金额", "To recover"), "元",
            _zh_en("本期应向承建商追偿的金额：代修费用加管理费（与追偿清单同一口径）。",
                   "What the builders owe for the period: the cost of work done for them plus the "
                   "handling fee (as the charge-back lists count it)."),
-           lambda s, w: _cents(s.costs(*_days(w))[1])),
+           compute=lambda s, w: _cents(s.costs(*_days(w))[1])),
 ]
 
 BY_KEY = {figure.key: figure for figure in FIGURES}
 
 
 def compute(source: Source, window: Window) -> dict[str, Any]:
-    """Every figure for the window."""
-    return {figure.key: figure.compute(source, window) for figure in FIGURES}
+    """Every figure for the window: the counts in one query, then the rest."""
+    conditions = {f"{figure.key}/{name}": condition for figure in FIGURES if figure.counts
+                  for name, condition in figure.counts(source, window).items()}
+    counted = source.reporting.tally(conditions, _scope(source, window))
+    result = {}
+    for figure in FIGURES:
+        if figure.counts:
+            mine = {name.split("/", 1)[1]: n for name, n in counted.items()
+                    if name.startswith(figure.key + "/")}
+            result[figure.key] = figure.value(mine)
+        else:
+            result[figure.key] = figure.compute(source, window)
+    return result

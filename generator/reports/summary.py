@@ -20,7 +20,7 @@ from generator.documents.fill import FillResult, fill
 from generator.documents.forms import load_form
 from generator.errors import NumberTaken
 from generator.records.index import index_of
-from generator.records.reporting import Between, Reporting, fact, first_of, opened_as
+from generator.records.reporting import Between, Reporting, ended, fact, opened_as
 from generator.reports import figures as F
 from generator.reports import periods
 from generator.reports.settlement import totals
@@ -98,8 +98,8 @@ def summarize(workspace: Workspace, kind: str, label: str, *, now: dt.datetime |
         "figures": [{"figure": localised(f.label, language), "unit": f.unit_in(language),
                      **{k: row[k] for k in ("value", "previous", "year_ago")}}
                     for f, row in zip(F.FIGURES, figures, strict=True)],
-        **breakdowns(reporting, window),
-        "trend": trend(reporting, period),
+        **breakdowns(source, window),
+        "trend": trend(source, period),
         "overdue_list": overdue_list(source, window, now, unmasked),
         "notes": "\n".join(localised(f.label, language) + ("：" if language == "zh" else ": ")
                            + localised(f.definition, language) for f in F.FIGURES),
@@ -112,45 +112,48 @@ def summarize(workspace: Workspace, kind: str, label: str, *, now: dt.datetime |
     return Summary(period, FORMS[kind], data, empty, unmasked, figures)
 
 
-def breakdowns(reporting: Reporting, window: F.Window) -> dict[str, list[dict[str, Any]]]:
+def breakdowns(source: F.Source, window: F.Window) -> dict[str, list[dict[str, Any]]]:
     """Received, closed and still open at the end, by category, building and party; received
     by kind. Every table adds up to the period's totals."""
-    received = Between(fact("opened"), window.start, window.end).clause()
-    closed = Between(fact("reached.closed"), window.start, window.end).clause()
-    still_open = F._open_at(window.end)
+    reporting, scope = source.reporting, F._scope(source, window)
+    counts = {"received": Between(fact("opened"), window.start, window.end).clause(),
+              "closed": Between(fact("reached.closed"), window.start, window.end).clause(),
+              "open": F._open_at(window.end)}
 
     def table(key, name: str, fold=lambda value: value, empty_as=None):
-        rows: dict[Any, dict[str, int]] = defaultdict(lambda: {"received": 0, "closed": 0,
-                                                               "open": 0})
-        for column, condition in (("received", received), ("closed", closed),
-                                  ("open", still_open)):
-            for value, count in reporting.count_by(key, condition).items():
-                rows[fold(value) if value is not None else empty_as][column] += count
-        return [{name: value, **counts} for value, counts in sorted(
-            rows.items(), key=lambda item: (-item[1]["received"], str(item[0])))]
+        rows: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(counts, 0))
+        for value, counted in reporting.tally_by(key, counts, scope).items():
+            row = rows[fold(value) if value is not None else empty_as]
+            for column, n in counted.items():
+                row[column] += n
+        return [{name: value, **counted} for value, counted in sorted(
+            rows.items(), key=lambda item: (-item[1]["received"], str(item[0])))
+            if any(counted.values())]
 
+    kinds = reporting.tally_by(opened_as("kind"), {"received": counts["received"]}, scope)
     return {
         "by_category": table(fact("category"), "category", empty_as="other"),
         "by_building": table(fact("room"), "building",
                              fold=lambda room: room.split("-", 1)[0], empty_as="-"),
         "by_party": table(fact("party"), "party", empty_as=UNASSIGNED),
-        "by_kind": [{"kind": kind or "complaint", "received": count}
-                    for kind, count in sorted(reporting.count_by(opened_as("kind"),
-                                                                 received).items(),
-                                              key=lambda item: str(item[0]))],
+        "by_kind": [{"kind": kind or "complaint", "received": counted["received"]}
+                    for kind, counted in sorted(kinds.items(), key=lambda item: str(item[0]))
+                    if counted["received"]],
     }
 
 
-def trend(reporting: Reporting, period: periods.Period) -> list[dict[str, Any]]:
-    """Received and closed in each day (a week, a month) or month (a quarter, a year)."""
-    rows = []
+def trend(source: F.Source, period: periods.Period) -> list[dict[str, Any]]:
+    """Received and closed in each day (a week, a month) or month (a quarter, a year): one
+    tally for them all."""
+    window = F.Window(period.start_stamp, period.end_stamp)
+    counts = {}
     for bucket in period.buckets():
         start, end = f"{bucket.start} 00:00", f"{bucket.end} 00:00"
-        rows.append({"bucket": bucket.label,
-                     "received": reporting.count(Between(fact("opened"), start, end).clause()),
-                     "closed": reporting.count(Between(first_of(*F.ENDED), start, end)
-                                               .clause())})
-    return rows
+        counts[f"received {bucket.label}"] = Between(fact("opened"), start, end).clause()
+        counts[f"closed {bucket.label}"] = Between(ended(), start, end).clause()
+    counted = source.reporting.tally(counts, F._scope(source, window))
+    return [{"bucket": bucket.label, "received": counted[f"received {bucket.label}"],
+             "closed": counted[f"closed {bucket.label}"]} for bucket in period.buckets()]
 
 
 def overdue_list(source: F.Source, window: F.Window, now: dt.datetime,
