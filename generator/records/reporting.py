@@ -20,7 +20,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
 from generator.records.index import Index
-from generator.records.schema import ENDED, FACT_COLUMNS, documents, tickets
+from generator.records.schema import BUILDING, ENDED, FACT_COLUMNS, documents, tickets
 
 PATH = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
 
@@ -85,6 +85,11 @@ def ended() -> ColumnElement:
     return tickets.c[ENDED]
 
 
+def building() -> ColumnElement:
+    """The building of a ticket's room."""
+    return tickets.c[BUILDING]
+
+
 def datum(key: str) -> ColumnElement:
     """A field of a filed document's data (a register's period_from…)."""
     return JsonPath(documents.c.data, key)
@@ -126,14 +131,6 @@ class Reporting:
         return self._scalar(sa.select(sa.func.count()).select_from(tickets).where(
             *conditions)) or 0
 
-    def count_by(self, key: ColumnElement, *conditions: ColumnElement) -> dict[Any, int]:
-        query = (sa.select(key.label("key"), sa.func.count().label("n")).select_from(tickets)
-                 .where(*conditions).group_by(key))
-        with self.index.reading() as conn:
-            if conn is None:
-                return {}
-            return {row.key: row.n for row in conn.execute(query)}
-
     def tally(self, conditions: dict[str, ColumnElement], *scope: ColumnElement
               ) -> dict[str, int]:
         """How many tickets (of those in `scope`) meet each condition, by name: one pass over
@@ -148,17 +145,19 @@ class Reporting:
             row = None if conn is None else conn.execute(query).first()
         return {n: int(row[i]) if row is not None else 0 for i, n in enumerate(names)}
 
-    def tally_by(self, key: ColumnElement, conditions: dict[str, ColumnElement],
-                 *scope: ColumnElement) -> dict[Any, dict[str, int]]:
-        """tally() for each value of `key` (GROUP BY), in one pass."""
+    def tally_by(self, keys: Sequence[ColumnElement], conditions: dict[str, ColumnElement],
+                 *scope: ColumnElement) -> dict[tuple, dict[str, int]]:
+        """tally() for each combination of `keys`' values (GROUP BY), in one pass."""
         names = list(conditions)
-        query = (sa.select(key.label("key"), *(
+        query = (sa.select(*(k.label(f"k{i}") for i, k in enumerate(keys)), *(
             sa.func.sum(sa.case((conditions[n], 1), else_=0)).label(f"c{i}")
-            for i, n in enumerate(names))).select_from(tickets).where(*scope).group_by(key))
+            for i, n in enumerate(names))).select_from(tickets).where(*scope)
+            .group_by(*keys))
         with self.index.reading() as conn:
             if conn is None:
                 return {}
-            return {row.key: {n: int(row[i + 1] or 0) for i, n in enumerate(names)}
+            return {tuple(row[:len(keys)]): {n: int(row[len(keys) + i] or 0)
+                                             for i, n in enumerate(names)}
                     for row in conn.execute(query)}
 
     def percentiles(self, value: ColumnElement, conditions: Sequence[ColumnElement],
@@ -213,39 +212,59 @@ class Reporting:
             for row in conn.execute(query).mappings():
                 yield dict(row)
 
-    def documents(self, form: str, *conditions: ColumnElement) -> Iterator[dict[str, Any]]:
-        """The filed documents of `form` (every format) that meet `conditions` on their data
-        (see `datum`), in filing order, streamed."""
-        query = (sa.select(documents).where(documents.c.form == form, *conditions)
+    def records_of(self, form: str, *conditions: ColumnElement) -> Iterator[dict[str, Any]]:
+        """The filed records of `form` that meet `conditions` on their data (see `datum`): the
+        first document of each (a record filed as DOCX and PDF has one data), in filing order,
+        streamed a few at a time (a register's data may be large)."""
+        first = (sa.select(sa.func.min(documents.c.id)).where(documents.c.form == form)
+                 .group_by(documents.c.record_no))
+        query = (sa.select(documents).where(documents.c.id.in_(first), *conditions)
                  .order_by(documents.c.id))
         with self.index.reading() as conn:
             if conn is None:
                 return
-            result = conn.execute(query.execution_options(stream_results=True, yield_per=200))
+            result = conn.execute(query.execution_options(stream_results=True, yield_per=8))
             for row in result.mappings():
                 yield dict(row)
 
-    def facts(self, numbers: Sequence[str], paths: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def facts(self, numbers: Sequence[str], paths: Sequence[str], *,
+              unless: str | None = None, among: Sequence[str] = ()
+              ) -> dict[str, dict[str, Any]]:
         """Some facts of some tickets, in one query: {number: {path: value}} (values as text;
-        tickets not in the index left out)."""
+        tickets not in the index left out). With `unless`, only the tickets that have that
+        fact or are `among` these: a register's few cases that need a second look."""
         if not numbers:
             return {}
+        conditions = [tickets.c.number.in_(sorted(set(numbers)))]
+        if unless is not None:
+            conditions.append(sa.or_(fact(unless).is_not(None),
+                                     tickets.c.number.in_(sorted(set(among)))))
         query = sa.select(tickets.c.number, *(fact(p).label(p) for p in paths)).where(
-            tickets.c.number.in_(sorted(set(numbers))))
+            *conditions)
         with self.index.reading() as conn:
             if conn is None:
                 return {}
             return {row.number: {p: row._mapping[p] for p in paths}
                     for row in conn.execute(query)}
 
+    def repeats(self, key: Sequence[ColumnElement], at: ColumnElement, start: str, end: str,
+                since: str, hours: float) -> int:
+        """Tickets with `at` in [start, end) that follow another with the same `key` less than
+        `hours` before (each compared with the one just before it: LAG over the key's
+        tickets, from `since` on)."""
+        previous = sa.func.lag(at).over(partition_by=list(key), order_by=at)
+        walked = sa.select(at.label("at"), previous.label("previous")).select_from(
+            tickets).where(at >= since, at < end, *(k.is_not(None) for k in key[:1])).subquery()
+        gap = Hours(walked.c.previous, walked.c.at)
+        query = sa.select(sa.func.count()).select_from(walked).where(
+            walked.c.at >= start, walked.c.previous.is_not(None),
+            gap < hours - 1e-6)  # a gap of exactly `hours` is not less (however days round)
+        return self._scalar(query) or 0
+
     def any_before(self, end: str) -> bool:
         """Whether the index holds any ticket opened before `end` (is there data to compare
         with?)."""
         return self.count(fact("opened") < end) > 0
-
-    def note(self, kind: str, detail: dict[str, Any]) -> None:
-        """Record an event in the index's own history (who printed owners' names, say)."""
-        self.index.append_event(None, kind, detail)
 
 
 # Conditions for the summaries to combine, so that they need no SQL of their own.
@@ -258,12 +277,3 @@ def all_of(*conditions: ColumnElement) -> ColumnElement:
 
 def any_of(*conditions: ColumnElement) -> ColumnElement:
     return sa.or_(*conditions)
-
-
-def negate(condition: ColumnElement) -> ColumnElement:
-    return sa.not_(condition)
-
-
-def moment(stamp: str) -> ColumnElement:
-    """A business time given by the report (not read from the index)."""
-    return sa.literal(stamp, sa.String())

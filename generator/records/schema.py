@@ -33,6 +33,7 @@ FACT_COLUMNS = {
     "builder": "f_builder",
 }
 ENDED = "f_ended"  # when it was closed or rejected (the first of the two): indexed with f_opened
+BUILDING = "f_building"  # the room's building: what comes before its first '-' (3-2-1203 → 3)
 
 
 def key(length: int = 200) -> sa.types.TypeEngine:
@@ -59,7 +60,7 @@ tickets = sa.Table(
     # what its history says of it (category, responsible party, promised times…), folded from
     # the `set` of every event: JSON, kept here for listing, checked by verify
     sa.Column("facts", sa.Text, nullable=False, server_default="{}"),
-    *(sa.Column(name, sa.Text) for name in (*FACT_COLUMNS.values(), ENDED)),
+    *(sa.Column(name, sa.Text) for name in (*FACT_COLUMNS.values(), ENDED, BUILDING)),
 )
 
 chains = sa.Table(
@@ -131,7 +132,7 @@ ALL_TABLES = (counters, tickets, chains, documents, events, reservations, checkp
 
 
 def fact_columns(facts: dict, opened_at: str) -> dict[str, str | None]:
-    """The FACT_COLUMNS (and ENDED) of a ticket with these facts: text, as JSON extraction
+    """The FACT_COLUMNS (and ENDED, BUILDING) of a ticket with these facts: text, as JSON extraction
     would give it, None where the fact is not known."""
     def get(path: str):
         value: object = facts
@@ -142,4 +143,5 @@ def fact_columns(facts: dict, opened_at: str) -> dict[str, str | None]:
     values = {name: get(path) for path, name in FACT_COLUMNS.items()}
     values["f_opened"] = values["f_opened"] or opened_at[:16]
     values[ENDED] = values["f_closed"] or values["f_rejected"]
+    values[BUILDING] = values["f_room"].split("-", 1)[0] if values["f_room"] else None
     return values

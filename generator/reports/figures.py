@@ -30,7 +30,7 @@ from generator.records.reporting import (
     ended,
     fact,
     first_of,
-    moment,
+    opened_as,
 )
 from generator.tickets.lifecycle import Lifecycle
 
@@ -54,8 +54,9 @@ class Source:
     reporting: Reporting
     lifecycle: Lifecycle
     config: dict[str, Any]
-    # (claimed, recovered) of the repairs dated in a range of days: settlement.totals
-    cost_totals: Callable[[str, str], tuple[Decimal, Decimal]]
+    # (claimed, recovered) of the repairs dated in each range of days: settlement.totals
+    cost_totals: Callable[[list[tuple[str, str]]], dict[tuple[str, str], tuple]]
+    windows: list[Window] = field(default_factory=list)  # every window the report asks of
     _asked: dict[tuple, Any] = field(default_factory=dict)
 
     def once(self, key: tuple, ask: Callable[[], Any]) -> Any:
@@ -66,7 +67,13 @@ class Source:
         return self._asked[key]
 
     def costs(self, start: str, end: str) -> tuple[Decimal, Decimal]:
-        return self.once(("costs", start, end), lambda: self.cost_totals(start, end))
+        """The costs of a range of days; the first asked reads the registers once for the
+        ranges of every window of the report."""
+        if ("costs", start, end) not in self._asked:
+            spans = {(start, end), *(_days(w) for w in self.windows)}
+            for span, found in self.cost_totals(sorted(spans)).items():
+                self._asked["costs", *span] = found
+        return self._asked["costs", start, end]
 
 
 # a figure's unit as the Chinese report prints it, and in English
@@ -168,16 +175,25 @@ def _kept_share(counted: dict[str, int]) -> Decimal | None:
 
 def late_promises(source: Source, window: Window, now: str) -> list[dict[str, Any]]:
     """Promises due before the window ended (or now, for a period under way) and not met by
-    then: each with its ticket, room, due time and hours late at that moment."""
+    then: each with its ticket, room, owner, due time and hours late at that moment. One pass
+    over the tickets late with any promise; which ones, is sorted out here."""
     until = min(window.end, now)
+    late = _late(source, until)
+    columns: dict[str, Any] = {"ticket_no": TICKET, "room": fact("room"),
+                               "owner_name": opened_as("owner_name"), "phone": opened_as("phone")}
+    for key in late:
+        columns[f"due {key}"] = fact(f"due.{key}")
+        columns[f"met {key}"] = _met(source.lifecycle, source.lifecycle.deadlines[key].met)
     rows = []
-    for key, late in _late(source, until).items():
-        due = fact(f"due.{key}")
-        for row in source.reporting.rows(
-                {"ticket_no": TICKET, "room": fact("room"),
-                 "due": due, "late_hours": Hours(due, moment(until))},
-                _scope(source, window), late, order=[due]):
-            rows.append({**row, "deadline": key, "late_hours": _one_place(row["late_hours"])})
+    for row in source.reporting.rows(columns, _scope(source, window), any_of(*late.values())):
+        for key in late:
+            due, met = row[f"due {key}"], row[f"met {key}"]
+            if due is not None and due < until and (met is None or met >= until):
+                hours = (dt.datetime.fromisoformat(until)
+                         - dt.datetime.fromisoformat(due)).total_seconds() / 3600
+                rows.append({"ticket_no": row["ticket_no"], "room": row["room"],
+                             "owner_name": row["owner_name"], "phone": row["phone"],
+                             "deadline": key, "due": due, "late_hours": _one_place(hours)})
     return sorted(rows, key=lambda r: (r["due"], r["ticket_no"]))
 
 
@@ -207,23 +223,12 @@ def _percentile(measure: str, rank: float) -> Callable[[Source, Window], Any]:
 
 
 def _repeats(source: Source, window: Window) -> int:
-    """Complaints received in the window about the same room and category as an earlier
-    ticket opened less than [reports] repeat_days before (a walk of the tickets sorted by
-    room, category and time: nothing held but the previous one)."""
+    """Complaints received in the window about the same room and category as the ticket
+    before them, opened less than [reports] repeat_days earlier."""
     days = source.config["reports"]["repeat_days"]
     since = (dt.datetime.fromisoformat(window.start) - dt.timedelta(days=days)).strftime(STAMP)
-    room, category, opened = fact("room"), fact("category"), fact("opened")
-    previous, count = None, 0
-    for row in source.reporting.rows({"room": room, "category": category, "opened": opened},
-                                     opened >= since, opened < window.end, room.is_not(None),
-                                     order=[room, category, opened]):
-        key = (row["room"], row["category"])
-        if (previous and previous[0] == key and row["opened"] >= window.start and
-                dt.datetime.fromisoformat(row["opened"])
-                - dt.datetime.fromisoformat(previous[1]) < dt.timedelta(days=days)):
-            count += 1
-        previous = (key, row["opened"])
-    return count
+    return source.reporting.repeats([fact("room"), fact("category")], fact("opened"),
+                                    window.start, window.end, since, days * 24.0)
 
 
 def _satisfaction(source: Source, window: Window) -> Decimal | None:

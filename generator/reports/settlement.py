@@ -80,22 +80,26 @@ class Charge:
     fee: Decimal = Decimal(0)
 
 
-def charges(workspace: Workspace, start: str, end: str) -> Iterator[Charge]:
-    """The advanced repairs dated in [start, end) (YYYY-MM-DD), streamed: the one rule the
-    settlement sheets and the summaries both count by, so their figures reconcile."""
+def charges(workspace: Workspace, spans: list[tuple[str, str]]) -> Iterator[Charge]:
+    """The advanced repairs dated in any of `spans` [start, end) (YYYY-MM-DD), streamed: the
+    one rule the settlement sheets and the summaries both count by, so their figures
+    reconcile."""
     index = index_of(workspace)
     config = workspace.config
     rate = Decimal(config["promises"]["handling_fee_percent"])
     listed = config["parties"]["builders"]
     default_builder = listed[0] if len(listed) == 1 else UNKNOWN_BUILDER
     reporting = Reporting(index)
-    rows = (row for row in repair_rows(index, start=start, end=end)
+    rows = (row for row in repair_rows(index, spans=spans)
             if row.get("party") in ADVANCED)
     # a register's tickets' facts in one query, not one per row
     for _, register in groupby(rows, key=lambda row: row["register"]):
         register = list(register)
+        # only the builder's cases (paid by it, or taken from it: charge_back) need a look
         facts = reporting.facts([r["ticket_no"] for r in register if r.get("ticket_no")],
-                                ("builder", "charge_back"))
+                                ("builder", "charge_back"), unless="charge_back",
+                                among=[r["ticket_no"] for r in register
+                                       if r.get("paid_by") == "builder" and r.get("ticket_no")])
         for row in register:
             known = facts.get(row.get("ticket_no") or "", {})
             amount = row["labour_cost"] + row["material_cost"]
@@ -114,7 +118,7 @@ def costs(workspace: Workspace, start: str, end: str) -> Costs:
     """The advanced repairs dated in [start, end), listed as the settlement sheet and the
     charge-back lists print them."""
     result = Costs()
-    for charge in charges(workspace, start, end):
+    for charge in charges(workspace, [(start, end)]):
         row, amount = charge.row, charge.amount
         result.shares[charge.borne_by] += amount
         if charge.borne_by not in CLAIMED:
@@ -132,16 +136,23 @@ def costs(workspace: Workspace, start: str, end: str) -> Costs:
     return result
 
 
-def totals(workspace: Workspace, start: str, end: str) -> tuple[Decimal, Decimal]:
-    """What costs() would claim from the developer and recover from the builders, summed as
-    the rows stream by (nothing listed: a year of registers needs no more memory than one)."""
-    claimed = recovered = Decimal(0)
-    for charge in charges(workspace, start, end):
-        if charge.borne_by in CLAIMED:
-            claimed += charge.amount
-        if charge.borne_by == "builder":
-            recovered += charge.amount + charge.fee
-    return claimed, recovered
+def totals(workspace: Workspace, ranges: list[tuple[str, str]]
+           ) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+    """For each range of days [start, end): what costs() would claim from the developer and
+    recover from the builders, summed as the rows stream by in one read of the registers
+    (nothing listed: a year of registers needs no more memory than one)."""
+    found = {span: [Decimal(0), Decimal(0)] for span in ranges}
+    if not ranges:
+        return {}
+    for charge in charges(workspace, ranges):
+        day = str(charge.row.get("date", ""))[:10]
+        for (start, end), sums in found.items():
+            if start <= day < end:
+                if charge.borne_by in CLAIMED:
+                    sums[0] += charge.amount
+                if charge.borne_by == "builder":
+                    sums[1] += charge.amount + charge.fee
+    return {span: (claimed, recovered) for span, (claimed, recovered) in found.items()}
 
 
 def compute(workspace: Workspace, period: str) -> Settlement:

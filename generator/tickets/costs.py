@@ -17,34 +17,27 @@ REGISTER = "repair-register"
 
 
 def repair_rows(index: Index, *, ticket: str | None = None, period: str | None = None,
-                start: str | None = None, end: str | None = None
-                ) -> Iterator[dict[str, Any]]:
+                spans: list[tuple[str, str]] | None = None) -> Iterator[dict[str, Any]]:
     """Every repair row of the filed registers (each register once, though it has a DOCX and a
-    PDF), in filing order; only a ticket's, only those dated in `period` (YYYY-MM) or in
-    [start, end) (YYYY-MM-DD). Money as Decimal; each row says which register it came from.
-    A register's rows lie inside its period, so only registers whose period meets the dates
-    asked for are read."""
-    first, last = start, end
+    PDF), in filing order; only a ticket's, only those dated in `period` (YYYY-MM) or in one
+    of `spans` [start, end) (YYYY-MM-DD). Money as Decimal; each row says which register it
+    came from. A register's rows lie inside its period, so only registers whose period meets
+    the dates asked for are read."""
     if period is not None:
-        first, last = f"{period}-01", f"{period}-99"
+        spans = [(f"{period}-01", f"{period}-99")]
     conditions = []
-    if first is not None:
-        conditions.append(datum("period_to") >= first)
-    if last is not None:
-        conditions.append(datum("period_from") < last)
-    seen: set[str] = set()
-    for document in Reporting(index).documents(REGISTER, *conditions):
-        if document["record_no"] in seen:
-            continue
-        seen.add(document["record_no"])
+    if spans is not None:
+        # one range around them all: two look-ups into each register's data, however many
+        # spans (PostgreSQL parses the JSON anew for each); the rows are sorted out below
+        conditions += [datum("period_to") >= min(start for start, _ in spans),
+                       datum("period_from") < max(end for _, end in spans)]
+    for document in Reporting(index).records_of(REGISTER, *conditions):
         data = json.loads(document["data"])
         for number, row in enumerate(data.get("repairs") or [], start=1):
             if ticket is not None and row.get("ticket_no") != ticket:
                 continue
             day = str(row.get("date", ""))[:10]
-            if period is not None and not day.startswith(period + "-"):
-                continue
-            if (start is not None and day < start) or (end is not None and day >= end):
+            if spans is not None and not any(start <= day < end for start, end in spans):
                 continue
             yield {
                 **row,

@@ -13,7 +13,7 @@ Revises: 0003
 import sqlalchemy as sa
 from alembic import op
 
-from generator.records.schema import ENDED, FACT_COLUMNS
+from generator.records.schema import BUILDING, ENDED, FACT_COLUMNS
 
 revision = "0004"
 down_revision = "0003"
@@ -30,13 +30,17 @@ def _extract(dialect: str, path: str) -> str:
 
 def upgrade() -> None:
     with op.batch_alter_table("tickets") as batch:
-        for name in (*FACT_COLUMNS.values(), ENDED):
+        for name in (*FACT_COLUMNS.values(), ENDED, BUILDING):
             batch.add_column(sa.Column(name, sa.Text))
     dialect = op.get_bind().dialect.name
     values = {name: _extract(dialect, path) for path, name in FACT_COLUMNS.items()}
     values["f_opened"] = f"COALESCE({values['f_opened']}, SUBSTR(opened_at, 1, 16))"
     op.execute("UPDATE tickets SET " + ", ".join(f"{name} = {sql}"
                                                   for name, sql in values.items()))
-    op.execute(f"UPDATE tickets SET {ENDED} = COALESCE(f_closed, f_rejected)")
+    building = ("SPLIT_PART(f_room, '-', 1)" if dialect == "postgresql" else
+                "CASE WHEN INSTR(f_room, '-') > 0 THEN SUBSTR(f_room, 1, INSTR(f_room, '-') - 1) "
+                "ELSE f_room END")
+    op.execute(f"UPDATE tickets SET {ENDED} = COALESCE(f_closed, f_rejected), "
+               f"{BUILDING} = {building}")
     op.create_index("tickets_opened", "tickets", ["f_opened"])
     op.create_index("tickets_ended", "tickets", [ENDED])
