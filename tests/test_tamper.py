@@ -586,6 +586,18 @@ def test_edited_ticket_state_is_caught(run, home, signed):
     assert "1 problem(s)" in output
 
 
+def test_edited_fact_columns_are_caught(run, home, signed):
+    """The columns the summaries count by must say what the ticket's history says: a forger who
+    backdates when a ticket was closed, to flatter a quarter, is named."""
+    index_sql(home, "UPDATE tickets SET f_closed = '2020-01-01 00:00', f_ended = "
+                    "'2020-01-01 00:00' WHERE number = :n", n=signed["ticket"])
+    code, output = verify(run)
+    assert code == 1, output
+    assert (f"ticket {signed['ticket']}: its columns f_closed, f_ended are not what its history "
+            f"says (the summaries count by them)") in output
+    assert "1 problem(s)" in output
+
+
 # --- 9. an inserted row ----------------------------------------------------------------------
 
 
