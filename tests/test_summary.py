@@ -254,6 +254,11 @@ def test_the_tables_break_the_totals_down_and_add_up(q3):
     assert table(q3.data["by_party"], "party") == BY_PARTY
     assert {row["kind"]: row["received"] for row in q3.data["by_kind"]} == {"complaint": 5}
     assert [(r["bucket"], r["received"], r["closed"]) for r in q3.data["trend"]] == TREND
+    for table, column, total in (("by_category", "received", "received"),
+                                 ("by_building", "closed", "closed"),
+                                 ("by_party", "open", "carried_over"),
+                                 ("trend", "received", "received"), ("trend", "closed", "closed")):
+        assert sum(row[column] for row in q3.data[table]) == Q3[total], (table, column)
 
 
 def test_the_overdue_list_names_each_late_promise_with_the_owner_masked(q3, story):

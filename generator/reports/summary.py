@@ -23,7 +23,6 @@ from generator.records.reporting import (
     Between,
     Reporting,
     building,
-    ended,
     fact,
     opened_as,
 )
@@ -162,7 +161,7 @@ def trend(source: F.Source, period: periods.Period) -> list[dict[str, Any]]:
     for bucket in period.buckets():
         start, end = f"{bucket.start} 00:00", f"{bucket.end} 00:00"
         counts[f"received {bucket.label}"] = Between(fact("opened"), start, end).clause()
-        counts[f"closed {bucket.label}"] = Between(ended(), start, end).clause()
+        counts[f"closed {bucket.label}"] = Between(fact("reached.closed"), start, end).clause()
     counted = source.reporting.tally(counts, F._scope(source, window))
     return [{"bucket": bucket.label, "received": counted[f"received {bucket.label}"],
              "closed": counted[f"closed {bucket.label}"]} for bucket in period.buckets()]
