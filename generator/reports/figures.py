@@ -122,8 +122,8 @@ def _slack(source: Source) -> dt.timedelta:
 
 def _scope(source: Source, window: Window):
     """The tickets a window's figures can concern: opened before it ended, and not ended
-    before it began (less the longest promise). Both times are indexed columns, so a quarter
-    of a large index reads a quarter's tickets, not all of them."""
+    before it began (less the longest promise). Both times are indexed columns the database
+    may start from; either way, what it then reads per ticket are plain columns, not JSON."""
     since = (dt.datetime.fromisoformat(window.start) - _slack(source)).strftime(STAMP)
     return all_of(fact("opened") < window.end, any_of(ended().is_(None), ended() >= since))
 
