@@ -117,11 +117,66 @@ class Between:
         return sa.and_(self.value >= self.start, self.value < self.end)
 
 
+class Unlikely(ColumnElement):
+    """A condition most rows meet: SQLite's planner is told so (likelihood()), so it does not
+    start from an index on it; elsewhere the condition as it is."""
+
+    inherit_cache = True
+    type = sa.Boolean()
+
+    def __init__(self, condition: ColumnElement) -> None:
+        self.condition = condition
+
+
+@compiles(Unlikely)
+def _unlikely(element: Unlikely, compiler, **kw) -> str:
+    return compiler.process(element.condition, **kw)
+
+
+@compiles(Unlikely, "sqlite")
+def _unlikely_sqlite(element: Unlikely, compiler, **kw) -> str:
+    return f"likelihood({compiler.process(element.condition, **kw)}, 0.99)"
+
+
+@dataclass(frozen=True)
+class Live:
+    """The tickets opened before `end` that had not ended (been closed or rejected) before
+    `since`: all a window of a report can concern. Both times are indexed; SQLite cannot tell
+    from its statistics which index finds fewer, so it is told (see Reporting._where)."""
+
+    end: str
+    since: str
+
+    def clause(self, from_ended: bool = False) -> ColumnElement:
+        opened = fact("opened") < self.end
+        return sa.and_(Unlikely(opened) if from_ended else opened,
+                       sa.or_(ended().is_(None), ended() >= self.since))
+
+
+Condition = ColumnElement | Live
+
+
 class Reporting:
     """The summaries' questions to one index (read-only, one snapshot per report)."""
 
     def __init__(self, index: Index) -> None:
         self.index = index
+        self._from_ended: dict[Live, bool] = {}
+
+    def _where(self, query, conditions: Sequence[Condition]):
+        """`query` with `conditions`, a Live one starting from the index that finds fewer."""
+        return query.where(*(
+            condition.clause(self._starts_from_ended(condition))
+            if isinstance(condition, Live) else condition for condition in conditions))
+
+    def _starts_from_ended(self, live: Live) -> bool:
+        """Whether fewer tickets are not ended before `since` than opened before the end (a
+        recent window) — three counts of an index."""
+        if live not in self._from_ended:
+            opened = self.count(fact("opened") < live.end)
+            not_ended = self.count(ended().is_(None)) + self.count(ended() >= live.since)
+            self._from_ended[live] = not_ended < opened
+        return self._from_ended[live]
 
     def _scalar(self, query) -> Any:
         with self.index.reading() as conn:
@@ -131,28 +186,27 @@ class Reporting:
         return self._scalar(sa.select(sa.func.count()).select_from(tickets).where(
             *conditions)) or 0
 
-    def tally(self, conditions: dict[str, ColumnElement], *scope: ColumnElement
+    def tally(self, conditions: dict[str, ColumnElement], *scope: Condition
               ) -> dict[str, int]:
         """How many tickets (of those in `scope`) meet each condition, by name: one pass over
         the tickets for them all."""
         if not conditions:
             return {}
         names = list(conditions)
-        query = sa.select(*(sa.func.coalesce(sa.func.sum(sa.case((conditions[n], 1),
-                                                                  else_=0)), 0).label(f"c{i}")
-                            for i, n in enumerate(names))).select_from(tickets).where(*scope)
+        query = self._where(sa.select(*(
+            sa.func.coalesce(sa.func.sum(sa.case((conditions[n], 1), else_=0)), 0).label(f"c{i}")
+            for i, n in enumerate(names))).select_from(tickets), scope)
         with self.index.reading() as conn:
             row = None if conn is None else conn.execute(query).first()
         return {n: int(row[i]) if row is not None else 0 for i, n in enumerate(names)}
 
     def tally_by(self, keys: Sequence[ColumnElement], conditions: dict[str, ColumnElement],
-                 *scope: ColumnElement) -> dict[tuple, dict[str, int]]:
+                 *scope: Condition) -> dict[tuple, dict[str, int]]:
         """tally() for each combination of `keys`' values (GROUP BY), in one pass."""
         names = list(conditions)
-        query = (sa.select(*(k.label(f"k{i}") for i, k in enumerate(keys)), *(
+        query = self._where(sa.select(*(k.label(f"k{i}") for i, k in enumerate(keys)), *(
             sa.func.sum(sa.case((conditions[n], 1), else_=0)).label(f"c{i}")
-            for i, n in enumerate(names))).select_from(tickets).where(*scope)
-            .group_by(*keys))
+            for i, n in enumerate(names))).select_from(tickets), scope).group_by(*keys)
         with self.index.reading() as conn:
             if conn is None:
                 return {}
@@ -160,17 +214,16 @@ class Reporting:
                                              for i, n in enumerate(names)}
                     for row in conn.execute(query)}
 
-    def percentiles(self, value: ColumnElement, conditions: Sequence[ColumnElement],
+    def percentiles(self, value: ColumnElement, conditions: Sequence[Condition],
                     ranks: Sequence[float] = (0.5, 0.9)) -> tuple[int, dict[float, float]]:
         """How many tickets have `value`, and its nearest-rank percentiles: the p-th is the
         smallest value with at least p of them at or below it. One query: the database
         numbers the values in order (a window function) and returns only the ranks asked
         for, so no list of values is held."""
         conditions = [*conditions, value.is_not(None)]
-        ranked = sa.select(value.label("v"),
-                           sa.func.row_number().over(order_by=value).label("rn"),
-                           sa.func.count().over().label("n")).select_from(tickets).where(
-            *conditions).subquery()
+        ranked = self._where(sa.select(
+            value.label("v"), sa.func.row_number().over(order_by=value).label("rn"),
+            sa.func.count().over().label("n")).select_from(tickets), conditions).subquery()
         per_mille = [round(rank * 1000) for rank in ranks]
         # ceil(rank × n): the 1-based position of each percentile
         wanted = sa.or_(*(ranked.c.rn == (ranked.c.n * k + 999) // 1000 for k in per_mille))
@@ -184,11 +237,11 @@ class Reporting:
         return count, {rank: at.get((k * count + 999) // 1000)
                        for rank, k in zip(ranks, per_mille, strict=True)}
 
-    def rows(self, columns: dict[str, ColumnElement], *conditions: ColumnElement,
+    def rows(self, columns: dict[str, ColumnElement], *conditions: Condition,
              order: Sequence[ColumnElement] = ()) -> Iterator[dict[str, Any]]:
         """Tickets as rows of `columns`, streamed in `order`."""
-        query = sa.select(*(c.label(name) for name, c in columns.items())).select_from(
-            tickets).where(*conditions).order_by(*order)
+        query = self._where(sa.select(*(c.label(name) for name, c in columns.items()))
+                            .select_from(tickets), conditions).order_by(*order)
         with self.index.reading() as conn:
             if conn is None:
                 return
@@ -227,25 +280,29 @@ class Reporting:
             for row in result.mappings():
                 yield dict(row)
 
-    def facts(self, numbers: Sequence[str], paths: Sequence[str], *,
-              unless: str | None = None, among: Sequence[str] = ()
-              ) -> dict[str, dict[str, Any]]:
+    def facts(self, numbers: Sequence[str], paths: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Some facts of some tickets, in one query: {number: {path: value}} (values as text;
-        tickets not in the index left out). With `unless`, only the tickets that have that
-        fact or are `among` these: a register's few cases that need a second look."""
+        tickets not in the index left out)."""
         if not numbers:
             return {}
-        conditions = [tickets.c.number.in_(sorted(set(numbers)))]
-        if unless is not None:
-            conditions.append(sa.or_(fact(unless).is_not(None),
-                                     tickets.c.number.in_(sorted(set(among)))))
         query = sa.select(tickets.c.number, *(fact(p).label(p) for p in paths)).where(
-            *conditions)
+            tickets.c.number.in_(sorted(set(numbers))))
         with self.index.reading() as conn:
             if conn is None:
                 return {}
             return {row.number: {p: row._mapping[p] for p in paths}
                     for row in conn.execute(query)}
+
+    def numbers_with(self, path: str, *conditions: ColumnElement) -> set[str]:
+        """The tickets (of those meeting `conditions`, plain columns to narrow the search) that
+        have the fact `path` set and true."""
+        query = sa.select(tickets.c.number, fact(path).label("value")).where(
+            *conditions, fact(path).is_not(None))
+        with self.index.reading() as conn:
+            if conn is None:
+                return set()
+            return {row.number for row in conn.execute(query)
+                    if row.value not in (None, False, 0, "0", "false", "False")}
 
     def repeats(self, key: Sequence[ColumnElement], at: ColumnElement, start: str, end: str,
                 since: str, hours: float) -> int:

@@ -24,6 +24,7 @@ from generator.records.reporting import (
     TICKET,
     Between,
     Hours,
+    Live,
     Reporting,
     all_of,
     any_of,
@@ -125,7 +126,7 @@ def _scope(source: Source, window: Window):
     before it began (less the longest promise). Both times are indexed columns the database
     may start from; either way, what it then reads per ticket are plain columns, not JSON."""
     since = (dt.datetime.fromisoformat(window.start) - _slack(source)).strftime(STAMP)
-    return all_of(fact("opened") < window.end, any_of(ended().is_(None), ended() >= since))
+    return Live(window.end, since)
 
 
 def _rate(part: int, whole: int) -> Decimal | None:

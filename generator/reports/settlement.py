@@ -24,7 +24,7 @@ from generator.documents.fill import FillResult, fill, parse_formats, prepare
 from generator.documents.forms import load_form
 from generator.errors import NumberTaken, UsageError
 from generator.records.index import index_of
-from generator.records.reporting import Reporting
+from generator.records.reporting import Reporting, fact
 from generator.tickets.costs import repair_rows
 from generator.workspace import Workspace
 
@@ -80,38 +80,38 @@ class Charge:
     fee: Decimal = Decimal(0)
 
 
-def charges(workspace: Workspace, spans: list[tuple[str, str]]) -> Iterator[Charge]:
+def charges(workspace: Workspace, spans: list[tuple[str, str]], *,
+            builders: bool = True) -> Iterator[Charge]:
     """The advanced repairs dated in any of `spans` [start, end) (YYYY-MM-DD), streamed: the
     one rule the settlement sheets and the summaries both count by, so their figures
-    reconcile."""
+    reconcile. `builders=False` leaves out which builder owes a charge (a total needs no
+    names, and is spared looking them up)."""
     index = index_of(workspace)
     config = workspace.config
     rate = Decimal(config["promises"]["handling_fee_percent"])
     listed = config["parties"]["builders"]
     default_builder = listed[0] if len(listed) == 1 else UNKNOWN_BUILDER
     reporting = Reporting(index)
-    rows = (row for row in repair_rows(index, spans=spans)
-            if row.get("party") in ADVANCED)
-    # a register's tickets' facts in one query, not one per row
+    # a case taken from a builder that did not act is the builder's, whatever its rows say:
+    # the few such tickets, asked once
+    taken = reporting.numbers_with("charge_back", fact("builder").is_not(None))
+    rows = repair_rows(index, spans=spans, parties=ADVANCED)
     for _, register in groupby(rows, key=lambda row: row["register"]):
         register = list(register)
-        # only the builder's cases (paid by it, or taken from it: charge_back) need a look
-        facts = reporting.facts([r["ticket_no"] for r in register if r.get("ticket_no")],
-                                ("builder", "charge_back"), unless="charge_back",
-                                among=[r["ticket_no"] for r in register
-                                       if r.get("paid_by") == "builder" and r.get("ticket_no")])
-        for row in register:
-            known = facts.get(row.get("ticket_no") or "", {})
+        borne = [(row, "builder" if row.get("ticket_no") in taken
+                  else row.get("paid_by") or "developer") for row in register]
+        names = {}
+        if builders:  # the register's builder cases' builders, in one query
+            names = reporting.facts([row["ticket_no"] for row, by in borne
+                                     if by == "builder" and row.get("ticket_no")], ("builder",))
+        for row, borne_by in borne:
             amount = row["labour_cost"] + row["material_cost"]
-            # a case taken from a builder that did not act is the builder's, whatever the row
-            # says
-            borne_by = ("builder" if known.get("charge_back") not in (None, 0, "0", "false")
-                        else row.get("paid_by") or "developer")
             if borne_by != "builder":
                 yield Charge(row, amount, borne_by)
                 continue
             fee = (amount * rate / 100).quantize(CENT, ROUND_HALF_UP)
-            yield Charge(row, amount, borne_by, known.get("builder") or default_builder, fee)
+            builder = names.get(row.get("ticket_no") or "", {}).get("builder")
+            yield Charge(row, amount, borne_by, builder or default_builder, fee)
 
 
 def costs(workspace: Workspace, start: str, end: str) -> Costs:
@@ -144,7 +144,7 @@ def totals(workspace: Workspace, ranges: list[tuple[str, str]]
     found = {span: [Decimal(0), Decimal(0)] for span in ranges}
     if not ranges:
         return {}
-    for charge in charges(workspace, ranges):
+    for charge in charges(workspace, ranges, builders=False):
         day = str(charge.row.get("date", ""))[:10]
         for (start, end), sums in found.items():
             if start <= day < end:

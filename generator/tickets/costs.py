@@ -17,12 +17,13 @@ REGISTER = "repair-register"
 
 
 def repair_rows(index: Index, *, ticket: str | None = None, period: str | None = None,
-                spans: list[tuple[str, str]] | None = None) -> Iterator[dict[str, Any]]:
+                spans: list[tuple[str, str]] | None = None,
+                parties: tuple[str, ...] | None = None) -> Iterator[dict[str, Any]]:
     """Every repair row of the filed registers (each register once, though it has a DOCX and a
     PDF), in filing order; only a ticket's, only those dated in `period` (YYYY-MM) or in one
-    of `spans` [start, end) (YYYY-MM-DD). Money as Decimal; each row says which register it
-    came from. A register's rows lie inside its period, so only registers whose period meets
-    the dates asked for are read."""
+    of `spans` [start, end) (YYYY-MM-DD), only those done by one of `parties`. Money as
+    Decimal; each row says which register it came from. A register's rows lie inside its
+    period, so only registers whose period meets the dates asked for are read."""
     if period is not None:
         spans = [(f"{period}-01", f"{period}-99")]
     conditions = []
@@ -35,6 +36,8 @@ def repair_rows(index: Index, *, ticket: str | None = None, period: str | None =
         data = json.loads(document["data"])
         for number, row in enumerate(data.get("repairs") or [], start=1):
             if ticket is not None and row.get("ticket_no") != ticket:
+                continue
+            if parties is not None and row.get("party") not in parties:
                 continue
             day = str(row.get("date", ""))[:10]
             if spans is not None and not any(start <= day < end for start, end in spans):
