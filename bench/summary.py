@@ -63,7 +63,7 @@ from index import FOREIGN_ENV, conninfo, fresh_database, write_config  # noqa: E
 
 from generator.records.index import index_of  # noqa: E402
 from generator.records.ledger import facts_text  # noqa: E402
-from generator.records.schema import documents, fact_columns, tickets  # noqa: E402
+from generator.records.schema import documents, fact_columns, period_columns, tickets  # noqa: E402
 from generator.reports.figures import FIGURES  # noqa: E402
 from generator.workspace import Workspace  # noqa: E402
 
@@ -339,7 +339,8 @@ def document_rows(form: str, prefix: str, items: list[dict], serial: dict[str, i
                          "path": f"{folder}/{form}_{record_no}.{fmt}", "sha256": "0" * 64,
                          "size": 0, "created_at": stamp(item["at"] + 5) + ":00", "data": data,
                          "template": f"{form}.docx", "template_sha256": "0" * 64,
-                         "prev_hash": "0" * 64, "row_hash": "0" * 64})
+                         "prev_hash": "0" * 64, "row_hash": "0" * 64,
+                         **period_columns(data)})
     return rows
 
 

@@ -598,6 +598,19 @@ def test_edited_fact_columns_are_caught(run, home, signed):
     assert "1 problem(s)" in output
 
 
+def test_edited_period_columns_are_caught(run, home, signed):
+    """A record's period, kept beside its data for finding a quarter's registers, must say what
+    the data says: a register moved into another quarter is named."""
+    register = next(d for d in signed["documents"] if "repair-register" in d["path"])
+    index_sql(home, "UPDATE documents SET d_period_from = '2020-01-01' WHERE id = :id",
+              id=register["id"])
+    code, output = verify(run)
+    assert code == 1, output
+    assert (f"{shown(register)}: its columns d_period_from are not what its data "
+            f"says") in output
+    assert "1 problem(s)" in output
+
+
 # --- 9. an inserted row ----------------------------------------------------------------------
 
 

@@ -431,6 +431,9 @@ class Index:
         for kind, table in (("document", documents), ("event", events)):
             rows = [(place, values) for place, (k, values) in enumerate(entries) if k == kind]
             if rows:
+                if kind == "document":
+                    rows = [(place, {**values, **schema.period_columns(values["data"])})
+                            for place, values in rows]
                 inserted = conn.execute(
                     table.insert().returning(table.c.id, sort_by_parameter_order=True),
                     [values for _, values in rows]).scalars().all()

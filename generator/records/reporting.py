@@ -20,7 +20,14 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
 from generator.records.index import Index
-from generator.records.schema import BUILDING, ENDED, FACT_COLUMNS, documents, tickets
+from generator.records.schema import (
+    BUILDING,
+    ENDED,
+    FACT_COLUMNS,
+    PERIOD_COLUMNS,
+    documents,
+    tickets,
+)
 
 PATH = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
 
@@ -91,7 +98,10 @@ def building() -> ColumnElement:
 
 
 def datum(key: str) -> ColumnElement:
-    """A field of a filed document's data (a register's period_from…)."""
+    """A field of a filed document's data: its own column where it has one (a register's
+    period_from), else read from the JSON."""
+    if key in PERIOD_COLUMNS:
+        return documents.c[PERIOD_COLUMNS[key]]
     return JsonPath(documents.c.data, key)
 
 

@@ -12,6 +12,8 @@ fills in flight; checkpoints are signed statements of the whole history at a mom
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 HEAD = "0004"
@@ -34,6 +36,11 @@ FACT_COLUMNS = {
 }
 ENDED = "f_ended"  # when it was closed or rejected (the first of the two): indexed with f_opened
 BUILDING = "f_building"  # the room's building: what comes before its first '-' (3-2-1203 → 3)
+
+# A record's period (a register's, a checklist's…), from its data, kept in columns of its own:
+# finding a quarter's registers then parses no register's JSON (100 KB each, on PostgreSQL
+# once per condition). Written with the record, checked by verify.
+PERIOD_COLUMNS = {"period_from": "d_period_from", "period_to": "d_period_to"}
 
 
 def key(length: int = 200) -> sa.types.TypeEngine:
@@ -88,6 +95,7 @@ documents = sa.Table(
     sa.Column("template_sha256", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.Text, nullable=False),
     sa.Column("row_hash", sa.Text, nullable=False),
+    *(sa.Column(name, sa.Text) for name in PERIOD_COLUMNS.values()),
 )
 
 events = sa.Table(
@@ -145,3 +153,17 @@ def fact_columns(facts: dict, opened_at: str) -> dict[str, str | None]:
     values[ENDED] = values["f_closed"] or values["f_rejected"]
     values[BUILDING] = values["f_room"].split("-", 1)[0] if values["f_room"] else None
     return values
+
+
+def period_columns(data: str) -> dict[str, str | None]:
+    """The PERIOD_COLUMNS of a record with this data (JSON text): None where it has none."""
+    if '"period_' not in data:  # most records: no need to parse
+        return dict.fromkeys(PERIOD_COLUMNS.values())
+    try:
+        values = json.loads(data)
+    except ValueError:
+        values = {}
+    if not isinstance(values, dict):
+        values = {}
+    return {column: None if values.get(key) is None else str(values[key])
+            for key, column in PERIOD_COLUMNS.items()}

@@ -249,6 +249,12 @@ def _check_chain(name: str, links: Iterable, signatures: Iterator[SignedEntry], 
             unsigned.clear()
             if own[:FINGERPRINT_CHARS] != entry.fingerprint:
                 rewritten.append((entry, _describe(kind, row, index)))
+        if kind == "document":
+            expected = schema.period_columns(row["data"])
+            changed = sorted(c for c, value in expected.items() if row.get(c) != value)
+            if changed:
+                problems.append(f"{_describe(kind, row, index)}: its columns "
+                                f"{', '.join(changed)} are not what its data says")
         if kind == "event":
             detail = _detail(row)
             if row["kind"] == "opened":

@@ -1,7 +1,8 @@
 """Tickets keep the facts the summaries count by in columns of their own (schema.FACT_COLUMNS),
 beside the JSON they come from, with indexes on when each ticket was opened and ended: a
 quarter's figures over 100,000 tickets then read a few thousand rows of plain columns instead
-of parsing every ticket's JSON once per figure.
+of parsing every ticket's JSON once per figure. A record's period (a repair register's) gets
+columns of its own in the same way, so finding a quarter's registers parses none of them.
 
 The columns of the tickets already there are filled from their facts, as the index fills them
 from now on.
@@ -13,7 +14,7 @@ Revises: 0003
 import sqlalchemy as sa
 from alembic import op
 
-from generator.records.schema import BUILDING, ENDED, FACT_COLUMNS
+from generator.records.schema import BUILDING, ENDED, FACT_COLUMNS, PERIOD_COLUMNS
 
 revision = "0004"
 down_revision = "0003"
@@ -21,11 +22,11 @@ branch_labels = None
 depends_on = None
 
 
-def _extract(dialect: str, path: str) -> str:
-    """SQL for a fact of the `facts` JSON text, as text (NULL when absent)."""
+def _extract(dialect: str, path: str, column: str = "facts") -> str:
+    """SQL for a value of a JSON text column, as text (NULL when absent)."""
     if dialect == "postgresql":
-        return f"(CAST(facts AS JSONB) #>> '{{{','.join(path.split('.'))}}}')"
-    return f"CAST(json_extract(facts, '$.{path}') AS TEXT)"
+        return f"(CAST({column} AS JSONB) #>> '{{{','.join(path.split('.'))}}}')"
+    return f"CAST(json_extract({column}, '$.{path}') AS TEXT)"
 
 
 def upgrade() -> None:
@@ -42,5 +43,11 @@ def upgrade() -> None:
                 "ELSE f_room END")
     op.execute(f"UPDATE tickets SET {ENDED} = COALESCE(f_closed, f_rejected), "
                f"{BUILDING} = {building}")
+    with op.batch_alter_table("documents") as batch:
+        for name in PERIOD_COLUMNS.values():
+            batch.add_column(sa.Column(name, sa.Text))
+    op.execute("UPDATE documents SET " + ", ".join(
+        f"{name} = {_extract(dialect, key, 'data')}"
+        for key, name in PERIOD_COLUMNS.items()))
     op.create_index("tickets_opened", "tickets", ["f_opened"])
     op.create_index("tickets_ended", "tickets", [ENDED])
