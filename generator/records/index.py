@@ -556,7 +556,7 @@ class Index:
         query = sa.select(tickets).order_by(tickets.c.number)
         if state is not None:
             query = query.where(tickets.c.state == state)
-        yield from self._stream(query, dict)
+        yield from self.stream(query)
 
     def documents(self, ticket: str | None = None, form: str | None = None
                   ) -> Iterator[dict[str, Any]]:
@@ -566,15 +566,15 @@ class Index:
             query = query.where(documents.c.ticket == ticket)
         if form is not None:
             query = query.where(documents.c.form == form)
-        yield from self._stream(query, self._shown)
+        yield from self.stream(query, self._shown)
 
-    def _stream(self, query, shape) -> Iterator[dict[str, Any]]:
-        """The query's rows, `shape`d, a batch at a time (a million rows need no more memory
-        than one)."""
+    def stream(self, query, shape=dict, batch: int = 1000) -> Iterator[dict[str, Any]]:
+        """The query's rows, `shape`d, `batch` at a time (a million rows need no more memory
+        than one batch); none when there is no index yet."""
         with self.reading() as conn:
             if conn is None:
                 return
-            result = conn.execute(query.execution_options(stream_results=True, yield_per=1000))
+            result = conn.execute(query.execution_options(stream_results=True, yield_per=batch))
             for row in result.mappings():
                 yield shape(row)
 

@@ -192,6 +192,11 @@ class Reporting:
         with self.index.reading() as conn:
             return None if conn is None else conn.execute(query).scalar()
 
+    def _fetch(self, query) -> list:
+        """All the query's rows (a few: counts, groups, percentiles); none without an index."""
+        with self.index.reading() as conn:
+            return [] if conn is None else list(conn.execute(query))
+
     def count(self, *conditions: ColumnElement) -> int:
         return self._scalar(sa.select(sa.func.count()).select_from(tickets).where(
             *conditions)) or 0
@@ -206,8 +211,7 @@ class Reporting:
         query = self._where(sa.select(*(
             sa.func.coalesce(sa.func.sum(sa.case((conditions[n], 1), else_=0)), 0).label(f"c{i}")
             for i, n in enumerate(names))).select_from(tickets), scope)
-        with self.index.reading() as conn:
-            row = None if conn is None else conn.execute(query).first()
+        row = next(iter(self._fetch(query)), None)
         return {n: int(row[i]) if row is not None else 0 for i, n in enumerate(names)}
 
     def tally_by(self, keys: Sequence[ColumnElement], conditions: dict[str, ColumnElement],
@@ -217,12 +221,9 @@ class Reporting:
         query = self._where(sa.select(*(k.label(f"k{i}") for i, k in enumerate(keys)), *(
             sa.func.sum(sa.case((conditions[n], 1), else_=0)).label(f"c{i}")
             for i, n in enumerate(names))).select_from(tickets), scope).group_by(*keys)
-        with self.index.reading() as conn:
-            if conn is None:
-                return {}
-            return {tuple(row[:len(keys)]): {n: int(row[len(keys) + i] or 0)
-                                             for i, n in enumerate(names)}
-                    for row in conn.execute(query)}
+        return {tuple(row[:len(keys)]): {n: int(row[len(keys) + i] or 0)
+                                         for i, n in enumerate(names)}
+                for row in self._fetch(query)}
 
     def percentiles(self, value: ColumnElement, conditions: Sequence[Condition],
                     ranks: Sequence[float] = (0.5, 0.9)) -> tuple[int, dict[float, float]]:
@@ -238,8 +239,7 @@ class Reporting:
         # ceil(rank × n): the 1-based position of each percentile
         wanted = sa.or_(*(ranked.c.rn == (ranked.c.n * k + 999) // 1000 for k in per_mille))
         query = sa.select(ranked.c.v, ranked.c.rn, ranked.c.n).where(wanted)
-        with self.index.reading() as conn:
-            found_rows = [] if conn is None else list(conn.execute(query))
+        found_rows = self._fetch(query)
         if not found_rows:
             return 0, {}
         count = found_rows[0].n
@@ -252,12 +252,7 @@ class Reporting:
         """Tickets as rows of `columns`, streamed in `order`."""
         query = self._where(sa.select(*(c.label(name) for name, c in columns.items()))
                             .select_from(tickets), conditions).order_by(*order)
-        with self.index.reading() as conn:
-            if conn is None:
-                return
-            result = conn.execute(query.execution_options(stream_results=True, yield_per=2000))
-            for row in result.mappings():
-                yield dict(row)
+        return self.index.stream(query, batch=2000)
 
     def records(self, form: str, fields: Sequence[str], when: str, start: str,
                 end: str) -> Iterator[dict[str, Any]]:
@@ -269,11 +264,7 @@ class Reporting:
         query = (sa.select(*columns).where(documents.c.form == form, at >= start, at < end)
                  .group_by(documents.c.ticket, documents.c.record_no, *columns[2:])
                  .order_by(documents.c.record_no))
-        with self.index.reading() as conn:
-            if conn is None:
-                return
-            for row in conn.execute(query).mappings():
-                yield dict(row)
+        return self.index.stream(query)
 
     def records_of(self, form: str, *conditions: ColumnElement) -> Iterator[dict[str, Any]]:
         """The filed records of `form` that meet `conditions` on their data (see `datum`): the
@@ -283,12 +274,7 @@ class Reporting:
                  .group_by(documents.c.record_no))
         query = (sa.select(documents).where(documents.c.id.in_(first), *conditions)
                  .order_by(documents.c.id))
-        with self.index.reading() as conn:
-            if conn is None:
-                return
-            result = conn.execute(query.execution_options(stream_results=True, yield_per=8))
-            for row in result.mappings():
-                yield dict(row)
+        return self.index.stream(query, batch=8)
 
     def facts(self, numbers: Sequence[str], paths: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Some facts of some tickets, in one query: {number: {path: value}} (values as text;
@@ -297,22 +283,15 @@ class Reporting:
             return {}
         query = sa.select(tickets.c.number, *(fact(p).label(p) for p in paths)).where(
             tickets.c.number.in_(sorted(set(numbers))))
-        with self.index.reading() as conn:
-            if conn is None:
-                return {}
-            return {row.number: {p: row._mapping[p] for p in paths}
-                    for row in conn.execute(query)}
+        return {row.number: {p: row._mapping[p] for p in paths} for row in self._fetch(query)}
 
     def numbers_with(self, path: str, *conditions: ColumnElement) -> set[str]:
         """The tickets (of those meeting `conditions`, plain columns to narrow the search) that
         have the fact `path` set and true."""
         query = sa.select(tickets.c.number, fact(path).label("value")).where(
             *conditions, fact(path).is_not(None))
-        with self.index.reading() as conn:
-            if conn is None:
-                return set()
-            return {row.number for row in conn.execute(query)
-                    if row.value not in (None, False, 0, "0", "false", "False")}
+        return {row.number for row in self._fetch(query)
+                if row.value not in (None, False, 0, "0", "false", "False")}
 
     def repeats(self, key: Sequence[ColumnElement], at: ColumnElement, start: str, end: str,
                 since: str, hours: float) -> int:

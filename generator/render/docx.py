@@ -19,8 +19,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from generator.errors import ConfigError
-from generator.render.fonts import CJKFont, find_cjk_font
-from generator.workspace import DEFAULT_CONFIG
+from generator.render.fonts import CJKFont
 
 
 class _Environment(SandboxedEnvironment):
@@ -50,7 +49,7 @@ def _patched(src_xml: str) -> str:
 
 def render_docx(template: Path, ctx: dict[str, Any], font: CJKFont | None = None) -> bytes:
     """The template filled with `ctx`. A layout's charts (ctx["charts"]) go in as pictures,
-    drawn in `font` (the configured CJK font; without one, the first one installed)."""
+    drawn in `font`, the workspace's CJK font (needed only when there are charts)."""
     document = _Template(str(template))
     if any(ctx.get("charts") or ()):
         ctx = {**ctx, "charts": _chart_pictures(document, ctx["charts"], font)}
@@ -68,7 +67,8 @@ def _chart_pictures(document: DocxTemplate, charts: list, font: CJKFont | None) 
     text column: a PNG of what the PDF draws (render/charts.py)."""
     from generator.render.charts import png
 
-    font = font or find_cjk_font(DEFAULT_CONFIG)
+    if font is None:
+        raise ValueError("render_docx: a layout with charts needs the CJK font to draw them")
     document.init_docx()
     section = document.docx.sections[-1]  # the body's own section properties
     width = Emu(section.page_width - section.left_margin - section.right_margin)

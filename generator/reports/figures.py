@@ -8,7 +8,7 @@ says what the records say of it, whenever it is asked.
 
 Most figures are counts, or ratios of counts: each names the conditions it counts, and one
 query per window counts them all at once (`Reporting.tally`), over the tickets the window can
-concern at all — opened before it ended and not ended long before it began (`_scope`). The
+concern at all — opened before it ended and not ended long before it began (`scope`). The
 others (percentiles, repeats, satisfaction, costs) ask their own question.
 """
 
@@ -104,7 +104,7 @@ def _in(path: str, window: Window):
     return Between(fact(path), window.start, window.end).clause()
 
 
-def _open_at(when: str):
+def open_at(when: str):
     """Opened before `when` and not closed or rejected before it."""
     return all_of(fact("opened") < when, any_of(ended().is_(None), ended() >= when))
 
@@ -121,7 +121,7 @@ def _slack(source: Source) -> dt.timedelta:
     return longest
 
 
-def _scope(source: Source, window: Window):
+def scope(source: Source, window: Window):
     """The tickets a window's figures can concern: opened before it ended, and not ended
     before it began (less the longest promise). Both times are indexed columns the database
     may start from; either way, what it then reads per ticket are plain columns, not JSON."""
@@ -186,7 +186,7 @@ def late_promises(source: Source, window: Window, now: str) -> list[dict[str, An
         columns[f"due {key}"] = fact(f"due.{key}")
         columns[f"met {key}"] = _met(source.lifecycle, source.lifecycle.deadlines[key].met)
     rows = []
-    for row in source.reporting.rows(columns, _scope(source, window), any_of(*late.values())):
+    for row in source.reporting.rows(columns, scope(source, window), any_of(*late.values())):
         for key in late:
             due, met = row[f"due {key}"], row[f"met {key}"]
             if due is not None and due < until and (met is None or met >= until):
@@ -217,7 +217,7 @@ def _percentile(measure: str, rank: float) -> Callable[[Source, Window], Any]:
         def ask():
             return source.reporting.percentiles(
                 Hours(fact("opened"), event()),
-                [_scope(source, window), Between(event(), window.start, window.end).clause()],
+                [scope(source, window), Between(event(), window.start, window.end).clause()],
                 ranks=RANKS)[1]
         return _one_place(source.once((measure, window), ask).get(rank), per)
     return compute
@@ -276,13 +276,13 @@ FIGURES: list[Figure] = [
     Figure("open_at_start", _zh_en("上期结转", "Open at start"), "件",
            _zh_en("期初仍未归档、未被拒绝的工单数。",
                   "Tickets still open when the period began."),
-           **_count(lambda s, w: _open_at(w.start))),
+           **_count(lambda s, w: open_at(w.start))),
     Figure("carried_over", _zh_en("结转下期", "Carried over"), "件",
            _zh_en("期末仍未归档、未被拒绝的工单数；上期结转 + 本期受理 = 本期办结 + 不予受理 + "
                   "结转下期。",
                   "Tickets still open when the period ended; open at start + received = "
                   "closed + rejected + carried over."),
-           **_count(lambda s, w: _open_at(w.end))),
+           **_count(lambda s, w: open_at(w.end))),
     Figure("overdue", _zh_en("逾期未办", "Overdue"), "项",
            _zh_en("到期时间在期末之前、期末仍未兑现的承诺时限（答复、接单、完工、回访）个数。",
                   "Promised times (reply, taking the job, completion, follow-up) due before the "
@@ -354,7 +354,7 @@ def compute(source: Source, window: Window) -> dict[str, Any]:
     """Every figure for the window: the counts in one query, then the rest."""
     conditions = {f"{figure.key}/{name}": condition for figure in FIGURES if figure.counts
                   for name, condition in figure.counts(source, window).items()}
-    counted = source.reporting.tally(conditions, _scope(source, window))
+    counted = source.reporting.tally(conditions, scope(source, window))
     result = {}
     for figure in FIGURES:
         if figure.counts:

@@ -59,14 +59,6 @@ class Costs:
     shares: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     recover: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
 
-    @property
-    def claimed(self) -> Decimal:
-        return sum((item["amount"] for item in self.items), Decimal(0))
-
-    @property
-    def recovered(self) -> Decimal:
-        return sum((r["amount"] for rows in self.recover.values() for r in rows), Decimal(0))
-
 
 @dataclass
 class Charge:

@@ -123,10 +123,10 @@ def breakdowns(source: F.Source, window: F.Window) -> dict[str, list[dict[str, A
     """Received, closed and still open at the end, by category, building and party; received
     by kind. Every table adds up to the period's totals. One GROUP BY over the three, folded
     into each table here (a few hundred groups at most), and one by kind."""
-    reporting, scope = source.reporting, F._scope(source, window)
+    reporting, scope = source.reporting, F.scope(source, window)
     counts = {"received": Between(fact("opened"), window.start, window.end).clause(),
               "closed": Between(fact("reached.closed"), window.start, window.end).clause(),
-              "open": F._open_at(window.end)}
+              "open": F.open_at(window.end)}
     dimensions = {"category": (fact("category"), "other"), "building": (building(), "-"),
                   "party": (fact("party"), UNASSIGNED)}
     tables: dict[str, dict[Any, dict[str, int]]] = {
@@ -162,7 +162,7 @@ def trend(source: F.Source, period: periods.Period) -> list[dict[str, Any]]:
         start, end = f"{bucket.start} 00:00", f"{bucket.end} 00:00"
         counts[f"received {bucket.label}"] = Between(fact("opened"), start, end).clause()
         counts[f"closed {bucket.label}"] = Between(fact("reached.closed"), start, end).clause()
-    counted = source.reporting.tally(counts, F._scope(source, window))
+    counted = source.reporting.tally(counts, F.scope(source, window))
     return [{"bucket": bucket.label, "received": counted[f"received {bucket.label}"],
              "closed": counted[f"closed {bucket.label}"]} for bucket in period.buckets()]
 

@@ -26,6 +26,7 @@ from generator.render.docx_template import (
     shade,
     sized_table,
 )
+from generator.render.fonts import find_cjk_font
 from generator.rulebook.figures import Graph, TreeNode, graph_rows, load_figure, tree_lines
 from generator.rulebook.model import Edition, Rulebook
 from generator.rulebook.pdf import approval_rows, lifecycle_rows
@@ -118,7 +119,8 @@ def _form(document, workspace: Workspace, name: str) -> None:
     form = load_form(workspace, name)
     landscape = form.definition.get("orientation") == "landscape"
     template = workspace.find("templates", form.template_name)
-    blank = render_docx(template, build_context(form, {}, config=workspace.config, blank=True))
+    blank = render_docx(template, build_context(form, {}, config=workspace.config, blank=True),
+                        find_cjk_font(workspace.config))
     _new_section(document, landscape)
     document.add_heading(f"附表：{form.title('zh')}", level=2)
     _insert_body(document, blank)
