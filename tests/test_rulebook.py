@@ -9,6 +9,7 @@ workspace.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -331,6 +332,26 @@ def test_no_placeholder_is_left_unfilled(book):
         assert "{{" not in text and "}}" not in text and "{%" not in text
     defaults = Workspace.open(book.home).config
     assert squash(defaults["centre"]["phone"]) in squash(book.chapter_text(CHAPTER_TITLES[15]))
+
+
+def test_the_blank_forms_charts_come_with_their_pictures(book):
+    """A blank summary's charts are pictures in its own DOCX; copied into the rulebook, each
+    must point at an image the rulebook holds, under a drawing id of its own (or Word reports
+    the file unreadable and LibreOffice shows nothing)."""
+    from docx.oxml.ns import qn
+    from PIL import Image
+
+    document = book.document
+    related = document.part.related_parts
+    blips = list(document.element.body.iter(qn("a:blip")))
+    charts = sum(1 for name in ALL_FORMS
+                 for item in load_form(Workspace.open(book.home), name).layout if "chart" in item)
+    assert charts and len(blips) >= charts
+    for blip in blips:
+        picture = Image.open(io.BytesIO(related[blip.get(qn("r:embed"))].blob))
+        assert picture.width > 100
+    ids = [d.get("id") for d in document.element.body.iter(qn("wp:docPr"))]
+    assert len(ids) == len(set(ids))
 
 
 def test_docx_has_the_same_chapters_as_headings_and_a_toc_field(book):

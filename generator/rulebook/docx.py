@@ -99,13 +99,22 @@ def _toc(document, rulebook: Rulebook) -> None:
 
 
 def _insert_body(document, source_bytes: bytes) -> None:
-    """Copy another document's body (not its section settings) to the end of `document`."""
+    """Copy another document's body (not its section settings) to the end of `document`,
+    with its pictures (a summary's charts): each is added to `document` and the copy pointed
+    at it, under a drawing id of `document`'s own."""
     source = Document(io.BytesIO(source_bytes))
     body = document.element.body
     for element in source.element.body:
         if element.tag == qn("w:sectPr"):
             continue
-        body.sectPr.addprevious(copy.deepcopy(element))
+        copied = copy.deepcopy(element)
+        for blip in copied.iter(qn("a:blip")):
+            image = source.part.related_parts[blip.get(qn("r:embed"))]
+            rid, _ = document.part.get_or_add_image(io.BytesIO(image.blob))
+            blip.set(qn("r:embed"), rid)
+        for drawing in copied.iter(qn("wp:docPr")):
+            drawing.set("id", str(document.part.next_id))
+        body.sectPr.addprevious(copied)
 
 
 def _new_section(document, landscape: bool) -> None:
