@@ -1,0 +1,1 @@
+"""Agreement packets: assembly, signing, verification."""
