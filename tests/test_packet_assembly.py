@@ -404,6 +404,9 @@ def test_the_seal_is_drawn_over_the_text_on_the_signature_page(built):
     assert drawn_images(reader.pages[signature_page - 2]) == []  # the agreement's first page
     [(x, y, w, h)] = drawn_images(reader.pages[signature_page - 1])
     assert w == pytest.approx(4 * 28.3465, rel=0.01) and h == pytest.approx(w)
+    [image] = reader.pages[signature_page - 1].images
+    assert image.image.mode == "RGBA"  # its transparency kept: the text shows through
+    assert image.image.getpixel((150, 150))[3] == 0
     # poppler's box of the text, turned into PDF user space (y up), lies inside the seal
     height = float(reader.pages[signature_page - 1].mediabox.height)
     [(_, x_min, y_min, x_max, y_max)] = [

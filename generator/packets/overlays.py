@@ -1,15 +1,16 @@
 """Drawing over a packet's pages without touching what is on them: the stamp every page carries
 and the company seal on the agreement's signature page.
 
-What is drawn comes from one reportlab PDF (a page per overlay), and each of its pages becomes a
-form XObject that the target page calls after its own content. The target page's content streams
-are left as they are, compressed: pypdf's merge_page would decode and rewrite every page, which
-takes longer than the rest of the assembly and writes them out uncompressed.
+What is drawn is made by reportlab as form XObjects, all in one small document, and each target
+page calls its form after its own content. The target pages' content streams are left as they
+are, compressed: pypdf's merge_page would decode and rewrite every page, which takes longer than
+the rest of the assembly and writes them out uncompressed.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pypdf import PageObject, PdfReader, PdfWriter
@@ -19,10 +20,12 @@ from pypdf.generic import (
     DictionaryObject,
     IndirectObject,
     NameObject,
+    StreamObject,
 )
 from reportlab.lib import colors
 from reportlab.lib.units import cm
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfdoc import xObjectName
 from reportlab.pdfgen.canvas import Canvas
 
 from generator.render.fonts import CJKFont
@@ -30,6 +33,7 @@ from generator.render.pdf import MARGIN
 
 STAMP_SIZE = 7
 STAMP_BASELINE = 0.5 * cm  # under a document's own footer, which sits about 1 cm up
+STAMP_GREY = colors.Color(0.25, 0.25, 0.25)
 
 
 @dataclass(frozen=True)
@@ -56,27 +60,44 @@ def placement(page: PageObject) -> Placement:
     return Placement(width, height, (1, 0, 0, 1, x0, y0))
 
 
+def drawn_forms(sizes: list[tuple[float, float]], draw: Callable[[Canvas, int], None],
+                font: CJKFont) -> list[StreamObject]:
+    """Form XObjects of the given sizes, the i-th drawn by `draw(canvas, i)`; made in one
+    reportlab document and read back once, rather than a page (and a parse) each."""
+    buffer = io.BytesIO()
+    # in the CJK font from the start: reportlab's default Helvetica would be listed, unembedded
+    canvas = Canvas(buffer, invariant=True, initialFontName=font.name)
+    for index, (width, height) in enumerate(sizes):
+        canvas.beginForm(f"overlay{index}", 0, 0, width, height)
+        draw(canvas, index)
+        canvas.endForm()
+    for index in range(len(sizes)):  # a form reaches the file only when a page uses it
+        canvas.doForm(f"overlay{index}")
+    canvas.showPage()
+    canvas.save()
+    xobjects = PdfReader(io.BytesIO(buffer.getvalue())).pages[0]["/Resources"]["/XObject"]
+    return [xobjects[f"/{xObjectName(f'overlay{index}')}"].get_object()
+            for index in range(len(sizes))]
+
+
 def stamp_pages(overlays: Overlays, lines: list[str], font: CJKFont) -> None:
     """Writes `lines[i]` into the bottom margin of page i, right-aligned, upright as the page
     is shown, whatever its size."""
     pages = overlays.writer.pages
     places = [placement(page) for page in pages]
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, invariant=True, initialFontName=font.name)
-    for line, place in zip(lines, places, strict=True):
-        canvas.setPageSize((place.width, place.height))
+
+    def draw(canvas: Canvas, index: int) -> None:
         canvas.setFont(font.name, STAMP_SIZE)
-        canvas.setFillColor(colors.Color(0.25, 0.25, 0.25))
-        canvas.drawRightString(place.width - MARGIN, STAMP_BASELINE, line)
-        canvas.showPage()
-    canvas.save()
-    stamps = PdfReader(io.BytesIO(buffer.getvalue()))
-    for page, stamp, place in zip(pages, stamps.pages, places, strict=True):
-        overlays.draw(page, stamp, place.matrix)
+        canvas.setFillColor(STAMP_GREY)
+        canvas.drawRightString(places[index].width - MARGIN, STAMP_BASELINE, lines[index])
+
+    forms = drawn_forms([(place.width, place.height) for place in places], draw, font)
+    for page, form, place in zip(pages, forms, places, strict=True):
+        overlays.draw(page, form, place.matrix)
 
 
 class Overlays:
-    """Draws reportlab-made pages (one content stream each) over the pages of `writer`."""
+    """Draws form XObjects over the pages of `writer`."""
 
     def __init__(self, writer: PdfWriter) -> None:
         self.writer = writer
@@ -84,28 +105,23 @@ class Overlays:
         # does not move what is drawn over it. Every page shares these two streams.
         self._save = self._stream(b"q\n")
         self._restore = self._stream(b"\nQ\n")
+        self._calls: dict[bytes, IndirectObject] = {}  # pages of one size share theirs
 
-    def draw(self, page: PageObject, overlay: PageObject,
-             matrix: tuple[float, ...]) -> None:
-        """Draws `overlay` over `page`, its origin put where `matrix` says."""
-        form = overlay.raw_get("/Contents").get_object().clone(self.writer)  # still compressed
-        form.update({
-            NameObject("/Type"): NameObject("/XObject"),
-            NameObject("/Subtype"): NameObject("/Form"),
-            NameObject("/BBox"): overlay.mediabox,
-            NameObject("/Resources"): overlay.raw_get("/Resources").clone(self.writer),
-        })
+    def draw(self, page: PageObject, form: StreamObject, matrix: tuple[float, ...]) -> None:
+        """Draws `form` (from another PDF) over `page`, its origin put where `matrix` says."""
         # Resources may be shared between pages: this page gets its own copy naming its form.
         resources = DictionaryObject(page.get("/Resources", DictionaryObject()).get_object())
         xobjects = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
         name = _free_name(xobjects)
-        xobjects[NameObject(name)] = form.indirect_reference
+        xobjects[NameObject(name)] = form.clone(self.writer).indirect_reference
         resources[NameObject("/XObject")] = xobjects
         page[NameObject("/Resources")] = resources
         numbers = " ".join(f"{v:.4f}" for v in matrix)
+        call = f"q {numbers} cm {name} Do Q\n".encode()
+        if call not in self._calls:
+            self._calls[call] = self._stream(call)
         page[NameObject("/Contents")] = ArrayObject([
-            self._save, *_contents(page), self._restore,
-            self._stream(f"q {numbers} cm {name} Do Q\n".encode()),
+            self._save, *_contents(page), self._restore, self._calls[call],
         ])
 
     def _stream(self, data: bytes) -> IndirectObject:
@@ -186,11 +202,9 @@ def place_seal(overlays: Overlays, page: PageObject, x: float, y: float, seal: b
     image = ImageReader(io.BytesIO(seal))
     pixels_wide, pixels_high = image.getSize()
     width, height = SEAL_WIDTH, SEAL_WIDTH * pixels_high / pixels_wide
-    buffer = io.BytesIO()
-    # in the CJK font from the start: reportlab's default Helvetica would be listed, unembedded
-    canvas = Canvas(buffer, pagesize=(place.width, place.height), invariant=True,
-                    initialFontName=font.name)
-    canvas.drawImage(image, u - width / 2, v - height / 2, width, height, mask="auto")
-    canvas.showPage()
-    canvas.save()
-    overlays.draw(page, PdfReader(io.BytesIO(buffer.getvalue())).pages[0], place.matrix)
+
+    def draw(canvas: Canvas, index: int) -> None:
+        canvas.drawImage(image, u - width / 2, v - height / 2, width, height, mask="auto")
+
+    [form] = drawn_forms([(place.width, place.height)], draw, font)
+    overlays.draw(page, form, place.matrix)

@@ -53,7 +53,7 @@ def open_workbook(content: bytes, label: str) -> Workbook:
             # formatting); none of them changes the values a cell prints.
             warnings.simplefilter("ignore")
             return load_workbook(io.BytesIO(content), data_only=True)
-    except Exception as exc:  # noqa: BLE001 (a damaged file fails anywhere inside openpyxl)
+    except Exception as exc:  # a damaged file can fail anywhere inside openpyxl
         raise UsageError(f"{label}: not an XLSX file ({type(exc).__name__}: {exc})") from None
 
 
