@@ -10,17 +10,21 @@ the rest of the assembly and writes them out uncompressed.
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
+    ContentStream,
     DecodedStreamObject,
     DictionaryObject,
+    FloatObject,
     IndirectObject,
     NameObject,
     StreamObject,
+    TextStringObject,
 )
 from reportlab.lib import colors
 from reportlab.lib.units import cm
@@ -83,17 +87,68 @@ def drawn_forms(sizes: list[tuple[float, float]], draw: Callable[[Canvas, int], 
 def stamp_pages(overlays: Overlays, lines: list[str], font: CJKFont) -> None:
     """Writes `lines[i]` into the bottom margin of page i, right-aligned, upright as the page
     is shown, whatever its size."""
-    pages = overlays.writer.pages
-    places = [placement(page) for page in pages]
-
-    def draw(canvas: Canvas, index: int) -> None:
-        canvas.setFont(font.name, STAMP_SIZE)
-        canvas.setFillColor(STAMP_GREY)
-        canvas.drawRightString(places[index].width - MARGIN, STAMP_BASELINE, lines[index])
-
-    forms = drawn_forms([(place.width, place.height) for place in places], draw, font)
-    for page, form, place in zip(pages, forms, places, strict=True):
+    writer = overlays.writer
+    typesetter = Typesetter(writer, "".join(sorted(set("".join(lines)))), font)
+    for page, line in zip(writer.pages, lines, strict=True):
+        place = placement(page)
+        x = place.width - MARGIN - font.width(line, STAMP_SIZE)
+        form = typesetter.form(line, x, STAMP_BASELINE, place.width, place.height)
         overlays.draw(page, form, place.matrix)
+
+
+class Typesetter:
+    """Writes lines of text in the CJK font as form XObjects made directly in `writer`, for
+    the stamps: a reportlab form per page, read back with pypdf, costs more than the rest of
+    the assembly. reportlab embeds the font once, subset to `characters`, and the code it
+    gives each character is read back from the one line it drew of them all."""
+
+    def __init__(self, writer: PdfWriter, characters: str, font: CJKFont) -> None:
+        self.writer = writer
+
+        def draw(canvas: Canvas, index: int) -> None:
+            canvas.setFont(font.name, STAMP_SIZE)
+            canvas.drawString(0, 0, characters)
+
+        [specimen] = drawn_forms([(1, 1)], draw, font)
+        self.codes: dict[str, tuple[str, int]] = {}  # character → (font resource, code)
+        remaining = iter(characters)
+        resource = ""
+        for operands, operator in ContentStream(specimen, None).operations:
+            if operator == b"Tf":
+                resource = operands[0]
+            elif operator == b"Tj":
+                text = operands[0]
+                raw = text.original_bytes if isinstance(text, TextStringObject) else text
+                for code in raw:  # reportlab's subsets are single-byte encodings
+                    self.codes[next(remaining)] = (resource, code)
+        if next(remaining, None) is not None:
+            raise RuntimeError("reportlab drew the stamp's characters in a way not foreseen")
+        fonts = specimen["/Resources"]["/Font"]
+        self.resources = self.writer._add_object(DictionaryObject({
+            NameObject("/Font"): DictionaryObject({
+                NameObject(name): fonts.raw_get(name).clone(writer)
+                for name in {resource for resource, _ in self.codes.values()}}),
+        }))
+
+    def form(self, line: str, x: float, y: float, width: float, height: float) -> StreamObject:
+        """A form XObject, width × height, showing `line` from (x, y) in STAMP_GREY."""
+        runs = []
+        for resource, characters in itertools.groupby(line, key=lambda c: self.codes[c][0]):
+            codes = bytes(self.codes[c][1] for c in characters)
+            runs.append(f"{resource} {STAMP_SIZE} Tf <{codes.hex()}> Tj")
+        grey = STAMP_GREY.red
+        content = (f"BT {grey:.2f} {grey:.2f} {grey:.2f} rg 1 0 0 1 {x:.3f} {y:.3f} Tm "
+                   + " ".join(runs) + " ET\n")
+        form = DecodedStreamObject()
+        form.set_data(content.encode())
+        form.update({
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): ArrayObject(FloatObject(v) for v in (0, 0, width, height)),
+            NameObject("/Resources"): self.resources,
+        })
+        self.writer._add_object(form)
+        return form
 
 
 class Overlays:
@@ -108,7 +163,8 @@ class Overlays:
         self._calls: dict[bytes, IndirectObject] = {}  # pages of one size share theirs
 
     def draw(self, page: PageObject, form: StreamObject, matrix: tuple[float, ...]) -> None:
-        """Draws `form` (from another PDF) over `page`, its origin put where `matrix` says."""
+        """Draws `form` (of this writer or another PDF) over `page`, its origin put where
+        `matrix` says."""
         # Resources may be shared between pages: this page gets its own copy naming its form.
         resources = DictionaryObject(page.get("/Resources", DictionaryObject()).get_object())
         xobjects = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
