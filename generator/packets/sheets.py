@@ -44,6 +44,8 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A number format Excel applies as decimals, thousands separators and a percent sign:
 # "0", "0.00", "#,##0", "#,##0.00", "0%", "0.0%" (the first section of it, for positives).
 SIMPLE_FORMAT = re.compile(r"^(?P<whole>[#,]*0*)(?:\.(?P<decimals>0+))?(?P<percent>%?)$")
+# Cells Excel aligns right: numbers and dates.
+NUMERIC = re.compile(r"^-?[\d,]+(\.\d+)?%?$|^\d{4}-\d{2}-\d{2}( [\d:]+)?$")
 
 
 def open_workbook(content: bytes, label: str) -> Workbook:
@@ -149,9 +151,6 @@ class _Styles:
         self.cell = ParagraphStyle("cell", fontName=font, fontSize=CELL_FONT_SIZE,
                                    leading=CELL_FONT_SIZE * 1.25, wordWrap="CJK")
         self.number = ParagraphStyle("number", parent=self.cell, alignment=TA_RIGHT)
-
-
-NUMERIC = re.compile(r"^-?[\d,]+(\.\d+)?%?$|^\d{4}-\d{2}-\d{2}( [\d:]+)?$")
 
 
 def _table(rows: list[list[str]], widths: list[float], st: _Styles, font: str) -> Table:
