@@ -223,11 +223,12 @@ class PrintedLine:
     text: str
 
 
-def pdf_lines(path: Path) -> list[list[PrintedLine]]:
-    """Each page's lines, top to bottom, from the positions pypdf reports for each piece of
-    text (the text matrix times the current transformation matrix)."""
+def pdf_lines(path: Path, last: int | None = None) -> list[list[PrintedLine]]:
+    """Each page's lines (of the `last` pages only, if given), top to bottom, from the
+    positions pypdf reports for each piece of text (the text matrix times the current
+    transformation matrix)."""
     pages = []
-    for page in PdfReader(str(path)).pages:
+    for page in PdfReader(str(path)).pages[-last if last else 0:]:
         pieces: dict[float, list[tuple[float, str]]] = {}
 
         def visit(text, cm, tm, _font, size, pieces=pieces):
