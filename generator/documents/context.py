@@ -134,7 +134,7 @@ def _chart(form: Form, item: dict[str, Any], data: dict[str, Any], language: str
     }
 
 
-def _clause_blocks(text: str, values: dict[str, Any], source: str) -> list[dict[str, str]]:
+def _clause_blocks(text: str, values: dict[str, Any], source: str) -> list[dict[str, Any]]:
     """An agreement's clauses with the record's values filled in (lines to write on when
     blank)."""
     from generator.render.markup import parse_filled
