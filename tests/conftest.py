@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import docx
@@ -210,6 +211,36 @@ def docx_text(path: Path) -> str:
 def pdf_text(path: Path) -> str:
     """The PDF's text as pypdf extracts it."""
     return "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
+
+
+@dataclass
+class PrintedLine:
+    """A line of text as drawn on a PDF page: its baseline's height from the page's foot (pt),
+    its largest font size and its text (side-by-side columns at one height are one line)."""
+
+    y: float
+    size: float
+    text: str
+
+
+def pdf_lines(path: Path, last: int | None = None) -> list[list[PrintedLine]]:
+    """Each page's lines (of the `last` pages only, if given), top to bottom, from the
+    positions pypdf reports for each piece of text (the text matrix times the current
+    transformation matrix)."""
+    pages = []
+    for page in PdfReader(str(path)).pages[-last if last else 0:]:
+        pieces: dict[float, list[tuple[float, str]]] = {}
+
+        def visit(text, cm, tm, _font, size, pieces=pieces):
+            if text.strip():
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                pieces.setdefault(round(y, 1), []).append((size * abs(tm[3] * cm[3]), text))
+
+        page.extract_text(visitor_text=visit)
+        pages.append([PrintedLine(y, max(size for size, _ in parts),
+                                  "".join(text for _, text in parts).strip())
+                      for y, parts in sorted(pieces.items(), reverse=True)])
+    return pages
 
 
 def pdftotext(path: Path) -> str:

@@ -20,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 
 import docx
+import jinja2
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -28,7 +29,6 @@ from pypdf import PdfReader
 
 from generator.cli import cli
 from generator.documents.forms import load_form
-from generator.render.markup import fill
 from generator.rulebook.model import placeholder_values
 from generator.workspace import Workspace
 from tests.conftest import docx_text, need_tool, pdftotext, squash
@@ -77,7 +77,7 @@ def expected_children(name: str, workspace: Workspace) -> list[tuple[str, list[s
     `### sub-sections`) and each `@form NAME` (as 附表：TITLE), in file order."""
     children: list[tuple[str, list[str]]] = []
     values = placeholder_values(workspace)  # headings may name ticket states: {{ states.x }}
-    for line in (fill(line, values) for line in source_lines(name)[1:]):
+    for line in (jinja2.Template(line).render(values) for line in source_lines(name)[1:]):
         if line.startswith("## "):
             children.append((line[3:].strip(), []))
         elif line.startswith("### "):

@@ -20,6 +20,7 @@ COMMON_LABELS = {
         "record_no": "记录编号",
         "ticket": "工单号",
         "sign": "签字",
+        "signatory": "法定代表人或委托代理人（签字）",
         "date": "日期",
         "blank_date": "______年____月____日",
         "page_before": "第 ",
@@ -36,6 +37,7 @@ COMMON_LABELS = {
         "record_no": "Record no.",
         "ticket": "Ticket",
         "sign": "Signature",
+        "signatory": "Legal representative or authorised agent (signature)",
         "date": "Date",
         "blank_date": "____-____-____",
         "page_before": "Page ",
@@ -132,19 +134,39 @@ def _chart(form: Form, item: dict[str, Any], data: dict[str, Any], language: str
     }
 
 
-def _clause_blocks(text: str, values: dict[str, Any], source: str) -> list[dict[str, str]]:
+def _clause_blocks(text: str, values: dict[str, Any], source: str) -> list[dict[str, Any]]:
     """An agreement's clauses with the record's values filled in (lines to write on when
     blank)."""
-    from generator.render.markup import fill, parse
+    from generator.render.markup import parse_filled
 
     blocks = []
-    for block in parse(fill(text, values, source), source):
+    for block in parse_filled(text, values, source):
         if block.kind not in ("heading", "paragraph", "bullet", "numbered"):
             raise ConfigError(f"{source}:{block.line}: clauses hold only headings, paragraphs "
                               f"and list items")
         prefix = {"bullet": "• ", "numbered": f"{block.argument}. "}.get(block.kind, "")
-        blocks.append({"kind": block.kind, "text": prefix + block.text})
+        blocks.append({"kind": block.kind, "text": prefix + block.text, "keep": False})
     return blocks
+
+
+# The clause blocks that stay on the page of the signatures which follow them: the last
+# article's last paragraph and the "（以下无正文）" line, so the signatures never stand alone.
+KEPT_WITH_SIGNATURES = 2
+
+
+def _keep_with_signatures(blocks: list[dict[str, Any]]) -> None:
+    for block in blocks[-KEPT_WITH_SIGNATURES:]:
+        block["keep"] = True
+
+
+def _signature(sig: dict[str, Any], values: dict[str, str], language: str) -> dict[str, Any]:
+    """One party's signature: a `seal: true` one has its party's name (the `party` field) to
+    stamp over, the signatory's line and a clear area for the company seal."""
+    return {"label": localised(sig["label"], language),
+            "name": values.get(sig.get("field", ""), ""),
+            "party": values.get(sig.get("party", ""), ""),
+            "seal": bool(sig.get("seal")),
+            "signatory": COMMON_LABELS[language]["signatory"]}
 
 
 def build_context(
@@ -193,14 +215,11 @@ def build_context(
         "ticket": ticket,
     }
     sections, signatures, clauses, charts = [], [], [], []
-    for item in form.layout:
+    for number, item in enumerate(form.layout):
         sections.append(localised(item.get("section"), language))
         charts.append(_chart(form, item, data, language, blank) if "chart" in item else None)
-        signatures.append([
-            {"label": localised(sig["label"], language),
-             "name": values.get(sig.get("field", ""), "")}
-            for sig in item.get("signatures", [])
-        ])
+        signatures.append([_signature(sig, values, language)
+                           for sig in item.get("signatures", [])])
         if "clauses" in item:
             filled = {k: v or BLANK_LINE for k, v in values.items()}
             clauses.append(_clause_blocks(form.clauses[item["clauses"]],
@@ -208,6 +227,8 @@ def build_context(
                                           f"templates/clauses/{item['clauses']}.md"))
         else:
             clauses.append([])
+        if "signatures" in item and number and "clauses" in form.layout[number - 1]:
+            _keep_with_signatures(clauses[number - 1])
     return {
         **common,
         "form": {"name": form.name, "code": form.code, "title": form.title(language)},

@@ -268,7 +268,8 @@ def _check_layout(form: Form, path: Path) -> None:
             _check_chart(form, item, path)
             names = []
         else:
-            names = [s["field"] for s in item["signatures"] if s.get("field")]
+            names = [s[key] for s in item["signatures"] for key in ("field", "party")
+                     if s.get(key)]
         unknown = [n for n in names if n not in known]
         if unknown:
             raise ConfigError(f"{path}: layout names unknown fields {unknown}")

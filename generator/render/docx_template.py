@@ -155,6 +155,8 @@ def build_template(form: Form) -> bytes:
             _clauses(document, number)
         elif "chart" in item:
             _chart(document, number)
+        elif "signatures" in item and any(sig.get("seal") for sig in item["signatures"]):
+            _sealed_signatures(document, number, len(item["signatures"]), content)
         elif "signatures" in item:
             _signatures(document, number, len(item["signatures"]), content)
 
@@ -236,12 +238,19 @@ def _rows(document, form: Form, item: dict, content: float) -> None:
 
 
 def _clauses(document, number: int) -> None:
-    """A paragraph per clause block; headings bold. {%p %} tags vanish with their paragraphs."""
+    """A paragraph per clause block; headings bold, on the page of the text they head. The
+    blocks kept with the signatures (b.keep) keep with the next paragraph and whole, so they
+    move to the signatures' page together. {%p %} tags vanish with their paragraphs."""
     document.add_paragraph(f"{{%p for b in clauses[{number}] %}}")
     document.add_paragraph("{%p if b.kind == 'heading' %}")
     heading = document.add_paragraph()
     heading.paragraph_format.space_before = Pt(6)
+    heading.paragraph_format.keep_with_next = True
     heading.add_run("{{ b.text }}").bold = True
+    document.add_paragraph("{%p elif b.keep %}")
+    kept = document.add_paragraph("{{ b.text }}")
+    kept.paragraph_format.keep_with_next = True
+    kept.paragraph_format.keep_together = True
     document.add_paragraph("{%p else %}")
     document.add_paragraph("{{ b.text }}")
     document.add_paragraph("{%p endif %}")
@@ -264,3 +273,24 @@ def _signatures(document, number: int, count: int, content: float) -> None:
         _set(row.cells[0], f"{{{{ {sig}.label }}}}（{{{{ M.sign }}}}）：{{{{ {sig}.name }}}}")
         _set(row.cells[1], "{{ M.date }}：{{ M.blank_date }}")
         row.height = Cm(1.0)
+
+
+SEAL_ROOM_CM = 4.4  # clear room to stamp a company seal (4.2 cm round) in
+
+
+def _sealed_signatures(document, number: int, count: int, content: float) -> None:
+    """The parties side by side, each a column: '甲方（盖章）：company', a clear area for the
+    seal, the signatory's line and the date — one row that never splits, which the clause
+    lines kept with it (keep-with-next) join on its page."""
+    table = sized_table(document, 1, [content / count] * count, borders=False)
+    row = table.rows[0]
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    for index, cell in enumerate(row.cells):
+        sig = f"signatures[{number}][{index}]"
+        _set(cell, f"{{{{ {sig}.label }}}}：{{{{ {sig}.party }}}}")
+        signatory = cell.add_paragraph(
+            f"{{{{ {sig}.signatory }}}}：{{{{ {sig}.name or '________' }}}}")
+        signatory.paragraph_format.space_before = Cm(SEAL_ROOM_CM)
+        cell.add_paragraph("{{ M.date }}：{{ M.blank_date }}")
+        for paragraph in cell.paragraphs:
+            paragraph.paragraph_format.keep_with_next = True

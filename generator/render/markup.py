@@ -8,7 +8,8 @@ Line-based on purpose, so a clerk can edit it in any editor:
     @approval  @figure NAME  @form NAME  @lifecycle      (directives, alone on a line)
 
 Placeholders are Jinja expressions (`{{ company.name }}`) rendered in a sandbox with strict
-undefined values, so a misspelt name is reported instead of printing blank.
+undefined values, so a misspelt name is reported instead of printing blank. Their values go
+into the blocks after the markup is read (`parse_filled`): data is never markup.
 """
 
 from __future__ import annotations
@@ -44,16 +45,58 @@ def placeholders(text: str) -> set[str]:
 
 _PLACEHOLDER = re.compile(r"{{(.*?)}}")
 _MISSING = re.compile(r"has no attribute '([^']+)'|'([^']+)' is undefined")
+# While the markup is read, each placeholder's value is held by a marker: characters of the
+# private use area, which no markup line starts with and no template may hold.
+_MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
+_MARKER = re.compile(f"{_MARK_OPEN}(\\d+){_MARK_CLOSE}")
 
 
-def fill(text: str, values: dict[str, Any], source: str = "") -> str:
-    """The text with its placeholders filled. Raises ValueError naming what is wrong."""
+def parse_filled(text: str, values: dict[str, Any], source: str = "",
+                 problems: list[str] | None = None) -> list[Block]:
+    """Blocks of the markup, with their placeholders filled. The markup is read before the
+    values go in, so a value prints as typed whatever it starts with (`# `, `- `, `@`, `|`)
+    or holds (line breaks stay in its block; `{{ }}` is text, never evaluated). Jinja
+    statements ({% if %} … {% endif %}) may still span lines: they run before the parse.
+    A placeholder that cannot be filled raises ValueError naming file and line, or with
+    `problems` is recorded there, and the raw text is read on so the rest can be checked."""
+    held: list[str] = []
     try:
-        return _ENV.from_string(text).render(values)
+        marked = _render(text, values, source, held)
+    except ValueError as exc:
+        if problems is None:
+            raise
+        problems.append(str(exc))
+        marked = text
+    return [_put_values(block, held) for block in parse(marked, source, problems)]
+
+
+def _render(text: str, values: dict[str, Any], source: str, held: list[str]) -> str:
+    """The template rendered with a marker in place of each placeholder's value (in `held`)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if _MARK_OPEN in line or _MARK_CLOSE in line:
+            raise ValueError(f"{source}:{number}: characters U+E000 and U+E001 are reserved")
+
+    def hold(value: Any) -> str:
+        held.append(str(value))  # an undefined name raises here, as Jinja's own output would
+        return f"{_MARK_OPEN}{len(held) - 1}{_MARK_CLOSE}"
+
+    environment = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True,
+                                       finalize=hold)
+    try:
+        return environment.from_string(text).render(values)
     except UndefinedError as exc:
         raise ValueError(_unknown_placeholder(text, exc.message or "", source, values)) from exc
     except TemplateSyntaxError as exc:
         raise ValueError(f"{source}:{exc.lineno}: bad placeholder syntax: {exc.message}") from exc
+
+
+def _put_values(block: Block, held: list[str]) -> Block:
+    def put(text: str) -> str:
+        return _MARKER.sub(lambda match: held[int(match.group(1))], text)
+
+    block.text, block.argument = put(block.text), put(block.argument)
+    block.rows = [[put(cell) for cell in row] for row in block.rows]
+    return block
 
 
 def _unknown_placeholder(text: str, message: str, source: str, values: dict) -> str:

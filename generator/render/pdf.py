@@ -36,6 +36,8 @@ MARGIN = 1.8 * cm
 LABEL_SHADE = colors.Color(0.93, 0.93, 0.93)
 GRID_ROW_BLANK = 0.9 * cm  # row heights of a blank form, so there is room to write by hand
 TEXT_BLANK = 4 * cm
+SEAL_ROOM = 4.4 * cm  # clear room to stamp a company seal (4.2 cm round) in
+BLANK_SIGNATURE = "________"
 
 
 def page_size(form: Form) -> tuple[float, float]:
@@ -59,7 +61,8 @@ class Styles:
         self.clause = ParagraphStyle("clause", parent=base, leading=16, spaceAfter=3,
                                      firstLineIndent=0)
         self.clause_heading = ParagraphStyle("clause_heading", parent=base, fontSize=11,
-                                             leading=16, spaceBefore=6, spaceAfter=3)
+                                             leading=16, spaceBefore=6, spaceAfter=3,
+                                             keepWithNext=1)
         self.section = ParagraphStyle(
             "section", parent=base, fontSize=11, leading=16, spaceBefore=8, spaceAfter=3,
             keepWithNext=1,  # never stranded at the foot of a page
@@ -209,6 +212,8 @@ def _clauses(blocks: list, st: Styles) -> list:
 
 
 def _signatures(signatures: list[dict], ctx: dict, st: Styles) -> Table:
+    if any(sig["seal"] for sig in signatures):
+        return _sealed_signatures(signatures, ctx, st)
     words = ctx["M"]
     rows = [
         [para(f"{sig['label']}（{words['sign']}）：{sig['name']}", st.body),
@@ -219,6 +224,28 @@ def _signatures(signatures: list[dict], ctx: dict, st: Styles) -> Table:
     table.setStyle(_style(st, [
         ("LINEBELOW", (0, 0), (0, -1), 0.5, colors.black),
         ("TOPPADDING", (0, 0), (-1, -1), 10),
+    ]))
+    return table
+
+
+def _sealed_signatures(signatures: list[dict], ctx: dict, st: Styles) -> Table:
+    """The parties side by side, each a column: '甲方（盖章）：company', a clear area for the
+    seal, the signatory's line and the date."""
+    words = ctx["M"]
+    columns = [
+        [para(f"{sig['label']}：{sig['party']}", st.body),
+         "",  # the seal's room
+         para(f"{sig['signatory']}：{sig['name'] or BLANK_SIGNATURE}", st.body),
+         para(f"{words['date']}：{words['blank_date']}", st.body)]
+        for sig in signatures
+    ]
+    table = Table([list(row) for row in zip(*columns, strict=True)],
+                  colWidths=[st.width / len(signatures)] * len(signatures),
+                  rowHeights=[None, SEAL_ROOM, None, None])
+    table.setStyle(_style(st, [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 12),
     ]))
     return table
 
@@ -234,6 +261,7 @@ def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float) -> l
              st.meta),
         Spacer(1, 0.3 * cm),
     ]
+    kept: list = []
     for number, item in enumerate(form.layout):
         if ctx["sections"][number]:
             story.append(para(ctx["sections"][number], st.section))
@@ -245,12 +273,18 @@ def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float) -> l
         elif "table" in item:
             story.append(_rows_table(form, item, ctx, st))
         elif "clauses" in item:
-            story += _clauses(ctx["clauses"][number], st)
+            blocks = ctx["clauses"][number]
+            story += _clauses([b for b in blocks if not b["keep"]], st)
+            # the last lines go with the signatures below (context.py chose them)
+            kept = _clauses([b for b in blocks if b["keep"]], st)
         elif "chart" in item:
             # no spacer above: a section heading keeps with the next flowable only
             story += [pdf_drawing(ctx["charts"][number], st.width, font), Spacer(1, 0.2 * cm)]
         elif "signatures" in item:
-            story += [Spacer(1, 0.4 * cm), _signatures(ctx["signatures"][number], ctx, st)]
+            # never alone on a page: with the clause lines kept for it, if any
+            story.append(KeepTogether([*kept, Spacer(1, 0.4 * cm),
+                                       _signatures(ctx["signatures"][number], ctx, st)]))
+            kept = []
     return story
 
 

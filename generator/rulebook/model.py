@@ -21,7 +21,7 @@ from typing import Any
 
 from generator.documents.forms import list_forms, load_form, load_yaml, localised
 from generator.errors import ConfigError
-from generator.render.markup import Block, fill, parse
+from generator.render.markup import Block, parse_filled
 from generator.tickets.lifecycle import LIFECYCLE_FILE, Lifecycle, load_lifecycle
 from generator.workspace import Workspace
 
@@ -115,13 +115,8 @@ def load(workspace: Workspace, problems: list[str] | None = None) -> Rulebook:
                     f"does not exist")
             continue
         sources[f"rulebook/{name}"] = path
-        text = path.read_text(encoding="utf-8")
         try:
-            text = fill(text, values, name)
-        except ValueError as exc:
-            problem(str(exc))  # and go on with the raw text, to check the rest of it
-        try:
-            blocks = parse(text, name, problems)
+            blocks = parse_filled(path.read_text(encoding="utf-8"), values, name, problems)
         except ValueError as exc:
             problem(str(exc))
             continue
