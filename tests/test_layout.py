@@ -1,6 +1,6 @@
 """The package's rooms and the arrows between them (design.md, "Inside generator/").
 
-cli → features (rulebook, reports) → documents → tickets (the work procedure) → render /
+cli → features (rulebook, reports, packets) → documents → tickets (the work procedure) → render /
 records → the base (errors, workspace).
 An import may only point down; a module never imports a room above its own, and no two rooms
 import each other. Imports inside functions count too: a lazy import is still an arrow.
@@ -17,7 +17,7 @@ PACKAGE = Path(__import__("generator").__file__).parent
 LEVELS = {
     "__main__": 7,
     "cli": 6,
-    "rulebook": 5, "reports": 5,
+    "rulebook": 5, "reports": 5, "packets": 5,
     "documents": 4,
     "tickets": 3,
     "render": 2, "records": 2,

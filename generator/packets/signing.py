@@ -92,8 +92,7 @@ def make_test_cert(out: Path, passphrase: bytes, *, name: str = "aftersales test
     from cryptography.hazmat.primitives.serialization import pkcs12
     from cryptography.x509.oid import NameOID
 
-    if out.exists() and not force:
-        raise UsageError(f"{out} exists; it is never overwritten without --force")
+    refuse_overwrite(out, force)
     if not passphrase:
         raise UsageError("the passphrase is empty; the key would be unprotected")
     if days < 1:
@@ -124,6 +123,12 @@ def make_test_cert(out: Path, passphrase: bytes, *, name: str = "aftersales test
         serialization.BestAvailableEncryption(passphrase))
     _write_private(out, data, force)
     return out
+
+
+def refuse_overwrite(out: Path, force: bool) -> None:
+    """UsageError when `out` exists and replacing it was not asked for."""
+    if out.exists() and not force:
+        raise UsageError(f"{out} exists; it is never overwritten without --force")
 
 
 def _write_private(out: Path, data: bytes, force: bool) -> None:
