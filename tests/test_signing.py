@@ -116,8 +116,9 @@ def test_make_test_cert_writes_a_signing_certificate_readable_by_its_owner_only(
     assert subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == ORGANISATION
     usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
     assert usage.digital_signature and usage.content_commitment and not usage.key_encipherment
-    lifetime = certificate.not_valid_after_utc - NOW
-    assert dt.timedelta(days=29) < lifetime <= dt.timedelta(days=30)
+    expected_end = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    assert abs(certificate.not_valid_after_utc - expected_end) < dt.timedelta(minutes=1)
+    assert certificate.not_valid_before_utc < dt.datetime.now(dt.UTC)
 
 
 def test_make_test_cert_never_overwrites_without_force(run, home, passphrase, company_p12):
@@ -246,11 +247,42 @@ def test_check_signatures_names_the_signer_and_trusts_only_what_it_is_given(
     assert untrusted.intact and untrusted.valid and untrusted.covers_whole_file
     assert not untrusted.trusted
     assert untrusted.problems == [
-        "the signer's certificate is not trusted: it does not chain to a trust root given to "
+        "the signer's certificate is not trusted: no valid chain to a trust root given to "
         "the check (a self-signed certificate is trusted only when given as one)"]
     [trusted] = check_signatures(signed, trust=[certificate_of(company_p12, passphrase)])
     assert trusted.trusted and trusted.intact and trusted.valid and trusted.covers_whole_file
     assert trusted.problems == []
+
+
+def test_a_certificate_from_a_trusted_authority_is_trusted(tmp_path):
+    """A signer whose certificate a CA issued (digitalSignature only, no extended key usage,
+    as many CAs issue them) is trusted when the CA is."""
+    authority_key, signer_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(2))
+    authority_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "示例 CA")])
+    signer_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "张三"),
+                             x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION)])
+    start, end = NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=30)
+    authority = (
+        x509.CertificateBuilder().subject_name(authority_name).issuer_name(authority_name)
+        .public_key(authority_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(start).not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+        .sign(authority_key, hashes.SHA256()))
+    issued = (
+        x509.CertificateBuilder().subject_name(signer_name).issuer_name(authority_name)
+        .public_key(signer_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(start).not_valid_after(end)
+        .add_extension(key_usage(digital_signature=True), critical=True)
+        .sign(authority_key, hashes.SHA256()))
+    p12 = tmp_path / "zhang.p12"
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"zhang", signer_key, issued, [authority], serialization.BestAvailableEncryption(b"pw")))
+    [check] = check_signatures(sign_pdf(packet_pdf(), load_signer(p12, b"pw")),
+                               trust=[authority])
+    assert check.signer == f"张三 ({ORGANISATION})"
+    assert check.intact and check.valid and check.covers_whole_file and check.trusted, \
+        check.problems
 
 
 def test_an_unsigned_pdf_has_no_signatures(passphrase):

@@ -41,8 +41,8 @@ DOCUMENT_SIGNING_PURPOSES = frozenset({
     "1.3.6.1.5.5.7.3.36",
 })
 
-# AdES sub-indications that mean "no chain to a trust root" (a self-signed certificate that is
-# not a root gives the second); others (expired, revoked) are named as they are.
+# AdES sub-indications that mean "no valid chain to a trust root" (a self-signed certificate
+# that is not a root gives the second); others (expired, revoked) are named as they are.
 UNCHAINED = frozenset({"NO_CERTIFICATE_CHAIN_FOUND", "CHAIN_CONSTRAINTS_FAILURE"})
 
 # A test certificate starts a little in the past, so a clock a few minutes slow still accepts it.
@@ -309,12 +309,17 @@ def _embedded_signatures(pdf: bytes) -> list:
 
 def _check_one(signature, context) -> SignatureCheck:
     from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.settings import KeyUsageConstraints
 
     signer = ""
     try:
         signer = _signer_name(signature.signer_cert)
+        # key usage only: pyHanko rebuilds the constraints it is given without
+        # explicit_extd_key_usage_required, so an extended key usage list would reject every
+        # certificate that has none (most CA-issued ones); load_signer checks it at signing
         status = validate_pdf_signature(signature, context,
-                                        key_usage_settings=_signing_usage())
+                                        key_usage_settings=KeyUsageConstraints(
+                                            key_usage=SIGNING_KEY_USAGES))
     except Exception as exc:  # broken signature data fails with arbitrary exception types
         return SignatureCheck(
             field=signature.field_name, signer=signer, signed_at=None, intact=False,
@@ -373,7 +378,7 @@ def _problems(check: SignatureCheck, status) -> list[str]:
 def _trust_problem(status) -> str:
     indication = status.trust_problem_indic
     if indication is None or indication.name in UNCHAINED:
-        return ("the signer's certificate is not trusted: it does not chain to a trust root "
+        return ("the signer's certificate is not trusted: no valid chain to a trust root "
                 "given to the check (a self-signed certificate is trusted only when given as "
                 "one)")
     reason = indication.name.lower().replace("_", " ")
