@@ -17,7 +17,7 @@ import io
 import logging
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,9 +58,9 @@ class SignatureCheck:
     signed_at: dt.datetime | None  # the time the signer's machine claimed; no timestamp proves it
     intact: bool  # the signed byte ranges' digest matches the one that was signed
     valid: bool  # intact, and the signature over that digest verifies with the certificate
-    covers_whole_file: bool  # nothing after the signature but what PAdES allows (see below)
+    covers_whole_file: bool  # nothing after it but what PAdES allows (see check_signatures)
     trusted: bool  # the certificate chains to one of the trust roots given
-    problems: list[str] = field(default_factory=list)  # one plain-English line per failing aspect
+    problems: list[str]  # one plain-English line per failing aspect; empty when all hold
 
 
 def _require_pyhanko() -> None:
@@ -326,13 +326,11 @@ def _check_one(signature, context) -> SignatureCheck:
             valid=False, covers_whole_file=False, trusted=False,
             problems=[f"the signature cannot be validated, so it was damaged or modified: {exc}"])
     covers = _covers_whole_file(status)
-    check = SignatureCheck(
+    return SignatureCheck(
         field=signature.field_name, signer=_signer_name(status.signing_cert),
         signed_at=status.signer_reported_dt, intact=status.intact,
         valid=status.intact and status.valid, covers_whole_file=covers,
-        trusted=status.trusted)
-    check.problems.extend(_problems(check, status))
-    return check
+        trusted=status.trusted, problems=_problems(status, covers))
 
 
 def _signer_name(certificate) -> str:
@@ -352,25 +350,26 @@ def _covers_whole_file(status) -> bool:
     return status.coverage == SignatureCoverageLevel.ENTIRE_REVISION and bool(status.docmdp_ok)
 
 
-def _problems(check: SignatureCheck, status) -> list[str]:
+def _problems(status, covers_whole_file: bool) -> list[str]:
     from pyhanko.sign.validation import SignatureCoverageLevel
 
     problems = []
-    if not check.intact:
+    if not status.intact:
         problems.append("the signed content was changed after signing (its digest does not "
                         "match the signed one)")
-    elif not check.valid:
+    elif not status.valid:
         problems.append("the signature does not verify with the signer's certificate")
-    if not check.covers_whole_file:
+    if not covers_whole_file:
         if status.coverage == SignatureCoverageLevel.ENTIRE_REVISION:
-            level = status.modification_level.name.lower().replace("_", " ")
+            level = status.modification_level  # None when the difference analysis failed
+            shown = level.name.lower().replace("_", " ") if level else "unknown"
             problems.append(f"the file was changed after signing beyond adding signatures "
-                            f"(an appended update of level '{level}': pages, content or "
+                            f"(an appended update of level '{shown}': pages, content or "
                             f"fields)")
         else:
             problems.append("the signature does not cover the whole file it came with (its "
                             "byte ranges leave parts out)")
-    if not check.trusted:
+    if not status.trusted:
         problems.append(_trust_problem(status))
     return problems
 
