@@ -53,6 +53,11 @@ class MissingDependency(AftersalesError):
     """A system component (font, converter) is not installed."""
 
 
+class DamagedPdf(AftersalesError):
+    """A PDF whose structure cannot be read any more: truncated, damaged, or changed so that
+    its cross-reference table or objects no longer parse. A checker reports it as modified."""
+
+
 class IndexUnavailable(AftersalesError):
     """The index cannot be opened: a server that does not answer, a wrong password, a database
     file that cannot be read, or a schema this version cannot use."""

@@ -1,6 +1,6 @@
 """The package's rooms and the arrows between them (design.md, "Inside generator/").
 
-cli → features (rulebook, reports) → documents → tickets (the work procedure) → render /
+cli → features (rulebook, reports, packets) → documents → tickets (the work procedure) → render /
 records → the base (errors, workspace).
 An import may only point down; a module never imports a room above its own, and no two rooms
 import each other. Imports inside functions count too: a lazy import is still an arrow.

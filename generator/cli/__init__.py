@@ -16,6 +16,7 @@ from generator.cli.forms import forms
 from generator.cli.index import index
 from generator.cli.rulebook import rulebook
 from generator.cli.settlement import settlement
+from generator.cli.sign import sign
 from generator.cli.summary import summary
 from generator.cli.ticket import ticket
 
@@ -36,7 +37,7 @@ def cli() -> None:
     """
 
 
-for command in (forms, fill, ticket, settlement, summary, index, rulebook, demo):
+for command in (forms, fill, ticket, settlement, summary, index, rulebook, sign, demo):
     cli.add_command(command)
 
 

@@ -1,15 +1,16 @@
-"""What every command shares: the workspace options, opening the workspace, JSON output and the
-end of a checking command."""
+"""What every command shares: the workspace options, opening the workspace, JSON output, the
+end of a checking command and reading a signing passphrase."""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import click
 
-from generator.errors import AftersalesError
+from generator.errors import AftersalesError, UsageError
 
 # --format's help: the formats every filing command writes (documents.fill.FORMATS)
 FORMATS_HELP = "Comma-separated formats: docx, pdf, xlsx, csv"
@@ -56,3 +57,18 @@ def report_problems(problems: list[str], where: str, ok: str, as_json: bool,
                               + "\n".join(f"  - {p}" for p in problems))
     else:
         click.echo(ok)
+
+
+PASSPHRASE_VARIABLE = "AFTERSALES_SIGN_PASSPHRASE"
+
+
+def read_passphrase(environ: Mapping[str, str], *, prompt: str, confirm: bool) -> bytes:
+    """A signing key's passphrase: from AFTERSALES_SIGN_PASSPHRASE when set, else typed at a
+    hidden prompt (twice when `confirm`). Never an option: command lines end up in shell
+    histories and process lists."""
+    if PASSPHRASE_VARIABLE in environ:
+        return environ[PASSPHRASE_VARIABLE].encode("utf-8")
+    if not sys.stdin.isatty():
+        raise UsageError(f"no passphrase: set {PASSPHRASE_VARIABLE}, or run the command in a "
+                         f"terminal to type it")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm).encode("utf-8")

@@ -1,1 +1,3 @@
-"""Agreement packets: assembly, signing, verification."""
+"""Agreement packets: the agreement and its attachments assembled into one stamped PDF with a
+manifest of hashes (assemble, parts, sheets, pages, overlays), signed with PAdES signatures
+(signing), filed under the ticket and checked when it comes back (packet)."""
