@@ -14,6 +14,7 @@ from generator.cli.demo import demo
 from generator.cli.fill import fill
 from generator.cli.forms import forms
 from generator.cli.index import index
+from generator.cli.packet import packet
 from generator.cli.rulebook import rulebook
 from generator.cli.settlement import settlement
 from generator.cli.sign import sign
@@ -37,7 +38,7 @@ def cli() -> None:
     """
 
 
-for command in (forms, fill, ticket, settlement, summary, index, rulebook, sign, demo):
+for command in (forms, fill, ticket, packet, sign, settlement, summary, index, rulebook, demo):
     cli.add_command(command)
 
 

@@ -558,14 +558,16 @@ class Index:
             query = query.where(tickets.c.state == state)
         yield from self.stream(query)
 
-    def documents(self, ticket: str | None = None, form: str | None = None
-                  ) -> Iterator[dict[str, Any]]:
+    def documents(self, ticket: str | None = None, form: str | None = None,
+                  record_no: str | None = None) -> Iterator[dict[str, Any]]:
         """Documents in the order they were filed, streamed."""
         query = sa.select(documents).order_by(documents.c.id)
         if ticket is not None:
             query = query.where(documents.c.ticket == ticket)
         if form is not None:
             query = query.where(documents.c.form == form)
+        if record_no is not None:
+            query = query.where(documents.c.record_no == record_no)
         yield from self.stream(query, self._shown)
 
     def stream(self, query, shape=dict, batch: int = 1000) -> Iterator[dict[str, Any]]:
