@@ -269,12 +269,29 @@ def test_bad_agreements_and_tickets_are_refused(run, home, tmp_path, filed):
 
 def test_wrong_passphrase_and_unusable_certificates_write_nothing(run, home, tmp_path, filed,
                                                                  monkeypatch):
+    import datetime as dt
+
+    from tests.test_signing import key_usage, self_signed
+
+    now = dt.datetime.now(dt.UTC)
     cert = make_cert(run, tmp_path, monkeypatch)
+    expired = self_signed(tmp_path, start=now - dt.timedelta(days=400),
+                          end=now - dt.timedelta(days=30),
+                          key_usage=key_usage(digital_signature=True), name="expired.p12")
+    encipher_only = self_signed(tmp_path, start=now - dt.timedelta(days=1),
+                                end=now + dt.timedelta(days=30),
+                                key_usage=key_usage(key_encipherment=True), name="enc.p12")
     before = files_in_output(home)
-    monkeypatch.setenv("AFTERSALES_SIGN_PASSPHRASE", "wrong")
-    result = run("packet", "build", "--agreement", filed["agreement"], "--sign", str(cert))
-    assert result.exit_code == 2 and "passphrase" in result.output
+    cases = [(cert, "wrong", "wrong passphrase"), (expired, "pw", "expired"),
+             (encipher_only, "pw", "not a signing certificate")]
+    for p12, passphrase, message in cases:
+        monkeypatch.setenv("AFTERSALES_SIGN_PASSPHRASE", passphrase)
+        result = run("packet", "build", "--agreement", filed["agreement"], "--sign", str(p12))
+        assert result.exit_code == 2, result.output
+        assert message in result.output and p12.name in result.output
     assert files_in_output(home) == before
+    listed = json.loads(run("index", "list", "--form", "packet", "--json").output)
+    assert listed == []
 
 
 def test_help_shows_the_packet_commands():
@@ -289,3 +306,15 @@ def test_help_shows_the_packet_commands():
     for command in ("build", "verify", "file-signed"):
         example = CliRunner().invoke(cli, ["packet", command, "--help"]).output
         assert f"aftersales packet {command}" in example
+
+
+def test_the_demo_builds_the_sample_agreements_packet_with_its_survey(run, home):
+    result = run("demo", "--json")
+    assert result.exit_code == 0, result.output
+    packet = json.loads(result.output)[-1]
+    assert packet["form"] == "packet" and packet["record_no"].startswith("PK-")
+    path = home / packet["documents"][0]["path"]
+    checked = run("packet", "verify", str(path), "--json")
+    assert checked.exit_code == 0, checked.output
+    parts = [line for line in json.loads(checked.output)["findings"] if line.startswith("part")]
+    assert [line.split(" (")[1].split("-")[0] for line in parts] == ["LX", "XK"]

@@ -12,11 +12,16 @@ from generator.cli.common import FORMATS_HELP, echo_json, open_workspace, worksp
               help=f"{FORMATS_HELP}.")
 @workspace_options(json_output=True)
 def demo(formats: str | None, home: str | None, as_json: bool) -> None:
-    """Fill every form with its built-in sample data under one new ticket."""
+    """Fill every form with its built-in sample data under one new ticket, and build the
+    sample agreement's packet (with the ticket's site survey) to sign."""
     from generator.documents.demo import run_demo
+    from generator.packets.packet import sample_packet
 
     workspace = open_workspace(home)
     results = run_demo(workspace, formats=formats)
+    packet = sample_packet(workspace, results)
+    if packet is not None:
+        results.append(packet.result)
     if as_json:
         echo_json([r.as_json() for r in results])
         return

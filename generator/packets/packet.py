@@ -202,6 +202,21 @@ def _page_count(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
+def sample_packet(workspace: Workspace, results: list[FillResult]) -> Packet | None:
+    """The demo's packet: the first agreement it filed, with the site surveys of its ticket
+    (those filed as PDF); none when the demo wrote no PDF."""
+    def with_pdf(result: FillResult) -> bool:
+        return any(document.format == "pdf" for document in result.documents)
+
+    agreement = next((r for r in results if with_pdf(r)
+                      and "packet" in load_form(workspace, r.form).definition), None)
+    if agreement is None:
+        return None
+    surveys = [f"survey:{r.record_no}" for r in results
+               if r.form == "site-survey" and r.ticket == agreement.ticket and with_pdf(r)]
+    return build(workspace, agreement=agreement.record_no, attachments=surveys)
+
+
 # --- checking a packet ------------------------------------------------------------------------
 
 
