@@ -32,8 +32,9 @@ def capital_yuan(amount: Decimal | int | float | str) -> str:
     with no fen (10.00 → 壹拾元整, 10.50 → 壹拾元伍角整); an amount with fen has no 整
     (1.05 → 壹元零伍分, 0.05 → 伍分); 零 stands for a run of missing digits between two that
     are there, once (1001 → 壹仟零壹元整, 1,0001,0000,0000 → 壹万零壹亿元整), never at the end
-    of the yuan. Amounts up to 9999万亿 less one fen; larger ones, or not a number, raise
-    ValueError.
+    of the yuan, and not before a 万 or 亿 section that starts at its top place (107,000.53 →
+    壹拾万柒仟元伍角叁分, one of the two forms 《支付结算办法》 allows). Amounts up to
+    9999万亿 less one fen; larger ones, or not a number, raise ValueError.
     """
     try:
         value = Decimal(str(amount))
