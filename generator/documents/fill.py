@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.documents.checks import check_dates
+from generator.documents.compute import complete
 from generator.documents.context import build_context
 from generator.documents.forms import Form, load_form
 from generator.documents.validate import canonical_keys, validate
@@ -144,18 +145,23 @@ def _prepared(
     workspace: Workspace, form: Form, data: dict[str, Any], ticket: str | None,
     formats: list[str], now: dt.datetime, language: str | None,
 ) -> tuple[dict[str, Any], dict | None]:
-    """The validated data, its dates checked against each other and the ticket's history; and
-    the ticket's row."""
+    """The validated data with its computed columns filled in, its dates and figures checked
+    against each other (and the form's computed fields) and the ticket's history; and the
+    ticket's row."""
     font = find_cjk_font(workspace.config) if "pdf" in formats else None
     if not isinstance(data, dict):
         raise ValidationFailed(form.name, ["the input must be a mapping of field: value"])
     found = resolve_ticket(workspace, form, ticket)
     data = inherit(form, apply_defaults(form, canonical_keys(form, data), now), found)
-    clean = validate(form, data, font.can_draw if font else None)
+    language = language or workspace.language
+    valid = validate(form, data, font.can_draw if font else None)
+    clean, computed, problems = complete(form, valid, language)
+    if problems:
+        raise ValidationFailed(form.name, problems)
     facts = json.loads(found["facts"]) if found else None
-    problems = check_dates(form, clean, facts,
+    problems = check_dates(form, {**clean, **computed}, facts,
                            lambda number: index_of(workspace).ticket(number) is not None,
-                           language or workspace.language)
+                           language)
     if problems:
         raise ValidationFailed(form.name, problems)
     return clean, found

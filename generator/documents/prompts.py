@@ -64,6 +64,8 @@ def ask_missing(form: Form, data: dict[str, Any], ask: Ask, say: Say,
                 say(f"{fld.label(language)} — row {len(rows) + 1}")
                 row = {}
                 for col_key, col in fld.columns.items():
+                    if "computed" in col.meta:
+                        continue  # worked out from the row (an amount from quantity × price)
                     value = ask_field(col, ask, say, language)
                     if value is not None:
                         row[col_key] = value

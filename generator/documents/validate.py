@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
@@ -16,6 +18,7 @@ from typing import Any
 import cerberus
 from cerberus import errors as cerberus_errors
 
+from generator.documents.compute import MONEY_MAX
 from generator.documents.forms import Field, Form
 from generator.errors import ValidationFailed
 
@@ -29,6 +32,44 @@ class Validator(cerberus.Validator):
     # a figure computed to one decimal place (a rate, a median) is a Decimal, as money is
     types_mapping["number"] = cerberus.TypeDefinition("number", (int, float, Decimal), (bool,))
 
+    def _validate_decimals(self, places, field, value):
+        """At most `places` digits after the decimal point (a percentage like 33.33).
+
+        The rule's arguments are validated against this schema:
+        {'type': 'integer', 'min': 0}
+        """
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            exponent = Decimal(str(value)).as_tuple().exponent
+            if isinstance(exponent, int) and exponent < -places:
+                self._error(field, f"must have at most {places} decimals; got {value!r}")
+
+    def _validate_checksum(self, scheme, field, value):
+        """The value's check character is right for `scheme` (uscc: a unified social credit
+        code, GB 32100-2015).
+
+        The rule's arguments are validated against this schema:
+        {'type': 'string', 'allowed': ['uscc']}
+        """
+        if isinstance(value, str) and USCC.fullmatch(value):
+            expected = uscc_check_character(value[:17])
+            if value[17] != expected:
+                self._error(field, f"the check character (the 18th) of {value!r} is wrong: "
+                                   f"the first 17 give {expected!r}; compare it with the "
+                                   f"business licence")
+
+
+# The unified social credit code (统一社会信用代码, GB 32100-2015): 17 characters of this
+# alphabet (digits and capitals without I, O, S, V, Z) and a check character.
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC = re.compile(f"[{USCC_ALPHABET}]{{18}}")
+
+
+def uscc_check_character(first17: str) -> str:
+    """The 18th character of a unified social credit code: weights 3^i mod 31, modulus 31."""
+    total = sum(USCC_ALPHABET.index(char) * pow(3, position, 31)
+                for position, char in enumerate(first17))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
 
 # --- normalising -----------------------------------------------------------------------------
 
@@ -39,15 +80,19 @@ def _parse(kind: str, value: Any) -> Any:
     if kind == "money":
         if isinstance(value, bool):
             raise ValueError("must be an amount in yuan, like 1234.50")
-        if isinstance(value, int | float | str):
+        if isinstance(value, int | float | str | Decimal):
             try:
                 amount = Decimal(str(value).replace(",", "").strip())
             except InvalidOperation:
                 raise ValueError("must be an amount in yuan, like 1234.50") from None
-            if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+            if not amount.is_finite() or abs(amount) > MONEY_MAX:
+                raise ValueError(f"must be an amount in yuan up to {MONEY_MAX:,}")
+            if amount != amount.quantize(Decimal("0.01")):
                 raise ValueError("must be an amount in yuan with at most 2 decimals")
             return amount.quantize(Decimal("0.01"))
         return value
+    if kind in ("number", "float") and isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")  # JSON's NaN, YAML's .inf
     if not isinstance(value, str):
         if kind == "string" and isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)  # YAML reads 1203 as a number; a room or record no. is text
@@ -77,9 +122,12 @@ def _parse(kind: str, value: Any) -> Any:
             raise ValueError("must be a whole number") from None
     if kind in ("number", "float"):
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
             raise ValueError("must be a number") from None
+        if not math.isfinite(number):
+            raise ValueError("must be a finite number")
+        return number
     if kind == "boolean":
         lowered = text.lower()
         if lowered in ("yes", "y", "true", "1", "是"):
