@@ -309,7 +309,7 @@ def test_help_shows_the_packet_commands():
 
 
 def test_the_demo_builds_the_sample_agreements_packet_with_its_survey(run, home):
-    result = run("demo", "--json")
+    result = run("demo", "--packet", "--json")
     assert result.exit_code == 0, result.output
     packet = json.loads(result.output)[-1]
     assert packet["form"] == "packet" and packet["record_no"].startswith("PK-")

@@ -10,16 +10,22 @@ from generator.cli.common import FORMATS_HELP, echo_json, open_workspace, worksp
 @click.command()
 @click.option("--format", "formats", metavar="LIST",
               help=f"{FORMATS_HELP}.")
+@click.option("--packet", "with_packet", is_flag=True,
+              help="Also build the sample agreement's packet (with the ticket's site survey).")
 @workspace_options(json_output=True)
-def demo(formats: str | None, home: str | None, as_json: bool) -> None:
-    """Fill every form with its built-in sample data under one new ticket, and build the
-    sample agreement's packet (with the ticket's site survey) to sign."""
+def demo(formats: str | None, with_packet: bool, home: str | None, as_json: bool) -> None:
+    """Fill every form with its built-in sample data under one new ticket; with --packet, also
+    build the sample agreement's packet to sign.
+
+    \b
+      aftersales demo --packet
+    """
     from generator.documents.demo import run_demo
     from generator.packets.packet import sample_packet
 
     workspace = open_workspace(home)
     results = run_demo(workspace, formats=formats)
-    packet = sample_packet(workspace, results)
+    packet = sample_packet(workspace, results) if with_packet else None
     if packet is not None:
         results.append(packet.result)
     if as_json:
