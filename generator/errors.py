@@ -75,6 +75,14 @@ class NumberTaken(UsageError):
         super().__init__(f"{form} {record_no} is already {state}")
 
 
+class RowTaken(UsageError):
+    """A batch row already filed (or being filed by another process)."""
+
+    def __init__(self, batch_key: str, record_no: str) -> None:
+        self.batch_key, self.record_no = batch_key, record_no
+        super().__init__(f"batch row {batch_key} is already filed as {record_no}")
+
+
 class Interrupted(AftersalesError):
     """The process was asked to stop (SIGTERM) part-way; what it began was voided."""
 

@@ -270,10 +270,12 @@ def fill(
     language: str | None = None,
     now: dt.datetime | None = None,
     record_no: str | None = None,
+    batch_key: str | None = None,
 ) -> FillResult:
     """Validate `data` for `form_name`, render each format, write and index the documents.
     `record_no` gives the record its number (a settlement's period) instead of the next one
-    of the form's counter; a number once filed is never filed again."""
+    of the form's counter; a number once filed is never filed again. `batch_key` names the
+    batch row being filed ("<batch>:<row>"), so a row is never filed twice (RowTaken)."""
     now = now or dt.datetime.now()
     language = language or workspace.language
     form = load_form(workspace, form_name)
@@ -293,7 +295,7 @@ def fill(
         return [f"{ticket or form.name}/{form.name}_{record_no}.{fmt}" for fmt in chosen]
 
     with filing(workspace, form=form.name, record=record, ticket=ticket,
-                new_ticket=new_ticket, paths=paths,
+                new_ticket=new_ticket, paths=paths, batch_key=batch_key,
                 stamp=now.isoformat(sep=" ", timespec="seconds")) as job:
         job.opening, job.changes, job.expect_state = opening, changes, state
         ctx = build_context(form, clean, config=config, record_no=job.record_no,

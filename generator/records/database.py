@@ -26,7 +26,7 @@ from generator.records.schema import HEAD
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Revisions this version can read and write; anything else was written by a newer version.
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 LEGACY = "legacy"  # an index from before Alembic: tables, but no alembic_version
 # pg_advisory_lock keys: (space, id) pairs, so ours never meet another application's
 LOCK_SPACE = 0x0AF7E

@@ -76,10 +76,12 @@ class Filing:
 @contextmanager
 def filing(workspace, *, form: str, record: Numbering | str,
            paths: Callable[[str | None, str], list[str]], ticket: str | None = None,
-           new_ticket: Numbering | None = None, stamp: str | None = None) -> Iterator[Filing]:
+           new_ticket: Numbering | None = None, stamp: str | None = None,
+           batch_key: str | None = None) -> Iterator[Filing]:
     index = index_of(workspace, write=True)
     job = Filing(index, index.reserve(form=form, record=record, ticket=ticket,
-                                      new_ticket=new_ticket, paths=paths, stamp=stamp))
+                                      new_ticket=new_ticket, paths=paths, stamp=stamp,
+                                      batch_key=batch_key))
     try:
         yield job
         ids = index.record(job.reservation, job.rows, job.opening, job.changes,

@@ -29,7 +29,13 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from generator.errors import IndexUnavailable, NumberTaken, UnknownTicket, UsageError
+from generator.errors import (
+    IndexUnavailable,
+    NumberTaken,
+    RowTaken,
+    UnknownTicket,
+    UsageError,
+)
 from generator.records import database, ledger, owners, schema
 from generator.records.database import LOCK_SPACE, Location
 from generator.records.schema import (
@@ -287,10 +293,11 @@ class Index:
     def reserve(self, *, form: str, record: Numbering | str, ticket: str | None = None,
                 new_ticket: Numbering | None = None,
                 paths: Callable[[str | None, str], list[str]],
-                stamp: str | None = None) -> Reservation:
+                stamp: str | None = None, batch_key: str | None = None) -> Reservation:
         """Take the numbers for one record and reserve them (step 1). `record` is a numbering,
         or a number the user chose (a rulebook version); `paths(ticket, record_no)` says which
-        files the record will write, so a kill can be cleaned up."""
+        files the record will write, so a kill can be cleaned up. `batch_key` names the batch
+        row it files: a row already filed, or being filed, is refused (RowTaken)."""
         self.recover()
         stamp = stamp or now_stamp()
         with self.writing() as conn:
@@ -310,12 +317,23 @@ class Index:
                 if taken:
                     raise NumberTaken(form, record_no, "filed" if taken == "filed"
                                       else "being filed by another process")
+            if batch_key is not None:
+                taken = conn.execute(sa.select(reservations.c.record_no).where(
+                    reservations.c.batch_key == batch_key)).scalar()
+                if taken:
+                    raise RowTaken(batch_key, taken)
             planned = paths(ticket, record_no)
-            reservation_id = conn.execute(reservations.insert().values(
-                form=form, record_no=record_no, ticket=ticket,
-                opens_ticket=new_ticket is not None, state="reserved",
-                owner=owners.this_process(), reserved_at=stamp, paths=json.dumps(planned),
-            ).returning(reservations.c.id)).scalar_one()
+            try:
+                reservation_id = conn.execute(reservations.insert().values(
+                    form=form, record_no=record_no, ticket=ticket,
+                    opens_ticket=new_ticket is not None, state="reserved",
+                    owner=owners.this_process(), reserved_at=stamp, paths=json.dumps(planned),
+                    batch_key=batch_key,
+                ).returning(reservations.c.id)).scalar_one()
+            except sa.exc.IntegrityError:  # another process reserved the same row just now
+                if batch_key is None:
+                    raise
+                raise RowTaken(batch_key, "a record being filed by another process") from None
             if self.is_postgresql:
                 # held for as long as this connection lives: if the process dies, the server
                 # lets go, and the next writer knows the reservation is abandoned
@@ -462,8 +480,9 @@ class Index:
         if row is None:
             return False
         stamp = now_stamp()
+        # a voided row of a batch is free to be filed again: it lets go of its key
         conn.execute(reservations.update().where(reservations.c.id == reservation_id)
-                     .values(state="voided", settled_at=stamp, note=reason))
+                     .values(state="voided", settled_at=stamp, note=reason, batch_key=None))
         detail = {"form": row["form"], "record_no": row["record_no"], "reason": reason,
                   "reserved_at": row["reserved_at"]}
         # a number taken for a ticket that never came to be is voided in the index's own chain
@@ -557,6 +576,14 @@ class Index:
         if state is not None:
             query = query.where(tickets.c.state == state)
         yield from self.stream(query)
+
+    def batch_rows(self, batch: str) -> dict[int, str]:
+        """The rows of `batch` filed so far: row number → record number."""
+        query = sa.select(reservations.c.batch_key, reservations.c.record_no).where(
+            reservations.c.batch_key.startswith(f"{batch}:", autoescape=True),
+            reservations.c.state == "filed")
+        return {int(row["batch_key"].rpartition(":")[2]): row["record_no"]
+                for row in self.stream(query)}
 
     def documents(self, ticket: str | None = None, form: str | None = None,
                   record_no: str | None = None) -> Iterator[dict[str, Any]]:

@@ -16,7 +16,7 @@ import json
 
 import sqlalchemy as sa
 
-HEAD = "0004"
+HEAD = "0005"
 
 # The facts the summaries count by, each also kept in a column of its own beside the JSON, so
 # that a report over 100,000 tickets reads plain indexed columns rather than parsing JSON per
@@ -123,6 +123,9 @@ reservations = sa.Table(
     sa.Column("settled_at", sa.Text),
     sa.Column("paths", sa.Text, nullable=False),  # JSON list of store paths it may write
     sa.Column("note", sa.Text),
+    # the batch row it files, "<batch>:<row>"; unique (an index of migration 0005), and let
+    # go when voided
+    sa.Column("batch_key", sa.Text),
 )
 
 checkpoints = sa.Table(
