@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from generator import __version__
+from generator.cli.batch import batch
 from generator.cli.demo import demo
 from generator.cli.fill import fill
 from generator.cli.forms import forms
@@ -38,7 +39,8 @@ def cli() -> None:
     """
 
 
-for command in (forms, fill, ticket, packet, sign, settlement, summary, index, rulebook, demo):
+for command in (forms, fill, batch, ticket, packet, sign, settlement, summary, index, rulebook,
+                demo):
     cli.add_command(command)
 
 
