@@ -17,7 +17,7 @@ PACKAGE = Path(__import__("generator").__file__).parent
 LEVELS = {
     "__main__": 7,
     "cli": 6,
-    "rulebook": 5, "reports": 5, "packets": 5,
+    "rulebook": 5, "reports": 5, "packets": 5, "batch": 5,
     "documents": 4,
     "tickets": 3,
     "render": 2, "records": 2,

@@ -1,0 +1,1 @@
+"""Batches: many records from one sheet — reading sheets (sheets), running them (run)."""
