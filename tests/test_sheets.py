@@ -170,6 +170,26 @@ def test_xlsx_rows_pass_validation(tmp_path):
     assert clean["repairs"][0]["party"] == "builder"
 
 
+def test_xlsx_with_parts_openpyxl_drops(tmp_path):
+    """Excel writes data-validation lists as a worksheet extension; openpyxl warns that it drops
+    them (pytest would make that an error), but the cells read the same."""
+    plain, path = tmp_path / "plain.xlsx", tmp_path / "validated.xlsx"
+    workbook(plain, [["业主姓名", "房号"], ["张伟", "3-2-1203"]])
+    extension = ('<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" xmlns:x14='
+                 '"http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+                 '<x14:dataValidations count="0"/></ext></extLst></worksheet>')
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"</worksheet>", extension.encode())
+            target.writestr(item, content)
+    with pytest.warns(UserWarning, match="extension is not supported"):
+        openpyxl.load_workbook(path).close()  # the warning this test is about
+    [row] = read_sheet(path, _no_required(tmp_path))
+    assert row.data == {"owner_name": "张伟", "room": "3-2-1203"}
+
+
 def test_xlsx_merged_cells_refused_before_any_row(tmp_path):
     path = tmp_path / "merged.xlsx"
     book = openpyxl.Workbook()

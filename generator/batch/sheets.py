@@ -16,12 +16,14 @@ when its name is also a top-level field's.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import itertools
 import json
 import re
 import sys
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,12 +127,13 @@ def _sniff_encoding(path: Path) -> str:
     the first chunk holding a non-ASCII byte, since an ASCII start fits both."""
     with path.open("rb") as stream:
         chunk = stream.read(CHUNK)
-        if chunk.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
+        bom = chunk.startswith(codecs.BOM_UTF8)
         while chunk:
             if BINARY_BYTES.search(chunk):
                 raise UsageError(f"{path.name}: not a text file (it holds binary bytes); save "
                                  f"the sheet as CSV UTF-8")
+            if bom:
+                return "utf-8-sig"
             if not chunk.isascii():
                 for encoding in ("utf-8", "gb18030"):
                     try:  # a character cut at the chunk's end is not an error (final=False)
@@ -159,9 +162,8 @@ def _csv_table(path: Path) -> tuple[TextIO, Table]:
 
 def _delimiter(header: str) -> str:
     """A comma, unless the header plainly uses a tab or a semicolon (some European Excels)."""
-    if "," in header:
-        return ","
-    return max(("\t", ";"), key=header.count) if ("\t" in header or ";" in header) else ","
+    used = [delimiter for delimiter in (",", "\t", ";") if delimiter in header]
+    return used[0] if used else ","
 
 
 def _text_table(lines: Iterable[str], delimiter: str, name: str,
@@ -191,8 +193,9 @@ def _xlsx_table(path: Path) -> tuple[Any, Table]:
     if not magic.startswith(ZIP_MAGIC):
         raise UsageError(f"{path.name}: not an Excel workbook (.xlsx files are zip archives)")
     try:
-        # data_only=False: a formula shows as its text, so it can be refused, not guessed at
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        with _quiet_openpyxl():
+            # data_only=False: a formula shows as its text, so it can be refused, not guessed at
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, InvalidFileException, ValueError) as exc:
         raise UsageError(f"{path.name}: not a readable Excel workbook ({exc})") from None
     try:
@@ -209,18 +212,32 @@ def _xlsx_table(path: Path) -> tuple[Any, Table]:
     return workbook, _xlsx_rows(sheet)
 
 
+@contextlib.contextmanager
+def _quiet_openpyxl() -> Iterator[None]:
+    """openpyxl warns of the parts it drops (data validation and conditional formatting
+    extensions, a missing default style); none of them changes a cell's value, and Excel writes
+    them into everyday sheets."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl\.")
+        yield
+
+
 def _merged_ranges(sheet) -> list[str]:
     """The merged ranges of a read-only worksheet. openpyxl reads them only in full mode, and
-    after the cells (they follow sheetData), so scan the sheet's XML for <mergeCell ref=…/>
-    before any row is handed out: a streaming pass that keeps no elements."""
-    from xml.etree.ElementTree import iterparse
+    only after the cells (they follow sheetData in the XML), so a bare expat pass over the
+    sheet's part finds them before any row is handed out, building no tree."""
+    from xml.parsers import expat
 
     found = []
-    with sheet._get_source() as xml:  # openpyxl's own accessor of the sheet's part
-        for _event, element in iterparse(xml):
-            if element.tag.endswith("}mergeCell"):
-                found.append(element.get("ref"))
-            element.clear()
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        if name.endswith("}mergeCell"):
+            found.append(attributes.get("ref", "?"))
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = start
+    with sheet._get_source() as xml:  # openpyxl's own opener of the sheet's part
+        parser.ParseFile(xml)
     return found
 
 
@@ -228,7 +245,12 @@ def _xlsx_rows(sheet) -> Table:
     from openpyxl.styles.numbers import is_datetime
     from openpyxl.utils import get_column_letter
 
-    for number, cells in enumerate(sheet.iter_rows(), start=1):
+    rows = sheet.iter_rows()
+    for number in itertools.count(1):
+        with _quiet_openpyxl():  # each row read is a step of openpyxl's parse of the sheet
+            cells = next(rows, None)
+        if cells is None:
+            return
         values, problems = [], {}
         for index, cell in enumerate(cells):
             value = cell.value
