@@ -94,12 +94,12 @@ def test_english_labels_keys_and_a_semicolon_delimiter(tmp_path):
     assert rows[0].data == {"owner_name": "张伟", "room": "3-2-1203", "remarks": "a, b"}
 
 
-def _no_required(tmp_path: Path) -> Form:
-    """The complaint form with nothing required, to test reading apart from the header check."""
-    complaint = form(tmp_path, "complaint")
+def _no_required(tmp_path: Path, name: str = "complaint") -> Form:
+    """A form with no top-level field required, to test reading apart from the header check."""
+    loaded = form(tmp_path, name)
     schema = {key: {k: v for k, v in rules.items() if k != "required"}
-              for key, rules in complaint.schema.items()}
-    return Form(complaint.name, complaint.definition, schema)
+              for key, rules in loaded.schema.items()}
+    return Form(loaded.name, loaded.definition, schema)
 
 
 def test_a_value_under_no_header_is_a_row_problem(tmp_path):
@@ -367,6 +367,26 @@ def test_group_by_another_column_and_a_blank_first_key(tmp_path):
     assert record.number == 3 and record.problems == []
     with pytest.raises(UsageError, match="group_by: '地点' is not a column of the sheet"):
         read_sheet(sheet, training, group_by="地点")
+
+
+def test_a_table_column_named_like_a_top_level_field_takes_a_prefix(tmp_path):
+    """The site survey has a top-level 'unit' (责任单位) and a quantity's 'unit' (单位)."""
+    sheet = write_csv(tmp_path / "survey.csv", [
+        "房号,unit,维修项目,工程量估算.unit,items.quantity",
+        "3-2-1203,示例建设集团,防水修补,m²,4",
+        ",,批灰,m²,2",
+    ])
+    survey = _no_required(tmp_path, "site-survey")
+    [record] = read_sheet(sheet, survey, group_by="房号")
+    assert record.data == {"room": "3-2-1203", "unit": "示例建设集团", "items": [
+        {"item": "防水修补", "unit": "m²", "quantity": "4"},
+        {"item": "批灰", "unit": "m²", "quantity": "2"},
+    ]}
+    bare = write_csv(tmp_path / "bare.csv", ["房号,维修项目,单位,数量,Unit",
+                                             "3-2-1203,批灰,m²,2,示例建设集团"])
+    [record] = read_sheet(bare, survey, group_by="room")
+    assert record.data == {"room": "3-2-1203", "unit": "示例建设集团",
+                           "items": [{"item": "批灰", "unit": "m²", "quantity": "2"}]}
 
 
 # --- streaming -------------------------------------------------------------------------------
