@@ -279,11 +279,12 @@ def test_missing_required_columns_of_a_table(tmp_path):
 
 
 def test_unknown_and_doubled_columns(tmp_path):
-    sheet = write_csv(tmp_path / "c.csv", ["业主姓名,房间,Colour", "张伟,1,2"])
+    sheet = write_csv(tmp_path / "c.csv", ["业主名,房间,Colour", "张伟,1,2"])
     with pytest.raises(UsageError) as caught:
         read_sheet(sheet, _no_required(tmp_path))
     message = caught.value.message
-    assert message.startswith("c.csv: unknown columns: 房间, Colour; the form 'complaint' has: ")
+    assert message.startswith("c.csv: unknown columns: 业主名 (did you mean 业主姓名?), 房间, "
+                              "Colour; the form 'complaint' has: ")
     assert "房号 (room)" in message and "业主姓名 (owner_name)" in message
     doubled = write_csv(tmp_path / "d.csv", ["业主姓名,owner_name", "张伟,张伟"])
     with pytest.raises(UsageError, match="columns '业主姓名' and 'owner_name' both give"):

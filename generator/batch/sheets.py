@@ -19,6 +19,7 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
+import difflib
 import itertools
 import json
 import re
@@ -60,7 +61,7 @@ def read_sheet(source: Path | str, form: Form, *, stdin: TextIO | None = None,
     before yielding anything."""
     if str(source) == "-":
         table = _text_table(stdin or sys.stdin, "\t", "standard input")
-        return Records(_records(form, _data_rows(table, "standard input"), group_by))
+        return Records(_records(form, table, "standard input", group_by))
     path = Path(source)
     suffix = path.suffix.lower()
     if suffix in (".xls", ".et"):
@@ -80,7 +81,7 @@ def read_sheet(source: Path | str, form: Form, *, stdin: TextIO | None = None,
         if suffix == ".jsonl":
             records = _json_records(table, path.name)
         else:
-            records = _records(form, _data_rows(table, path.name), group_by)
+            records = _records(form, table, path.name, group_by)
     except BaseException:
         resource.close()
         raise
@@ -315,7 +316,7 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _data_rows(table: Table, name: str) -> tuple[str, list[str], Table]:
+def _data_rows(table: Table, name: str) -> tuple[list[str], Table]:
     """The header and the data rows, once both are known to exist (blank rows are skipped)."""
     rows = ((number, values, problems) for number, values, problems in table
             if problems or not all(_blank(v) for v in values))
@@ -326,7 +327,7 @@ def _data_rows(table: Table, name: str) -> tuple[str, list[str], Table]:
     if first is None:
         raise UsageError(f"{name}: no data rows under the header")
     headers = ["" if _blank(v) else str(v).strip() for v in header[1]]
-    return name, headers, itertools.chain([first], rows)
+    return headers, itertools.chain([first], rows)
 
 
 @dataclass(frozen=True)
@@ -369,8 +370,10 @@ def _columns(form: Form, headers: list[str], name: str) -> list[Column | None]:
     known = _known_columns(form)
     unknown = [h for h in headers if h and h not in known]
     if unknown:
+        guesses = [f"{h} (did you mean {' or '.join(close)}?)" if close else h
+                   for h in unknown for close in [difflib.get_close_matches(h, known, n=2)]]
         listed = ", ".join(dict.fromkeys(c.describe() for c in known.values()))
-        raise UsageError(f"{name}: unknown columns: {', '.join(unknown)}; the form "
+        raise UsageError(f"{name}: unknown columns: {', '.join(guesses)}; the form "
                          f"'{form.name}' has: {listed}")
     columns = [known[h] if h else None for h in headers]
     seen: dict[str, str] = {}
@@ -388,9 +391,9 @@ def _columns(form: Form, headers: list[str], name: str) -> list[Column | None]:
 
 
 def _required_columns(form: Form, tables_given: set[str | None]) -> list[Column]:
-    """Columns a sheet must have: required fields the pipeline cannot fill itself (defaults such
-    as today, values inherited from the ticket), and the required columns of each row table
-    that is required or that the sheet gives."""
+    """Columns a sheet must have: the required fields, less those the pipeline fills itself
+    (a default such as today, a value inherited from the ticket); and the required columns of
+    each row table that is required or that the sheet gives."""
     required = []
     for key, fld in form.fields.items():
         if fld.columns:
@@ -401,9 +404,8 @@ def _required_columns(form: Form, tables_given: set[str | None]) -> list[Column]
     return required
 
 
-def _records(form: Form, data_rows: tuple[str, list[str], Table], group_by: str | None
-             ) -> Iterator[SheetRow]:
-    name, headers, rows = data_rows
+def _records(form: Form, table: Table, name: str, group_by: str | None) -> Iterator[SheetRow]:
+    headers, rows = _data_rows(table, name)
     columns = _columns(form, headers, name)
     tables = {c.table for c in columns if c and c.table}
     if not tables:
