@@ -25,10 +25,17 @@ import json
 import re
 import sys
 import warnings
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+from xml.parsers import expat
+
+import openpyxl
+from openpyxl.styles.numbers import is_datetime
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
 
 from generator.documents.forms import Field, Form
 from generator.documents.validate import key_lookup
@@ -181,11 +188,6 @@ def _text_table(lines: Iterable[str], delimiter: str, name: str,
 
 
 def _xlsx_table(path: Path) -> tuple[Any, Table]:
-    import zipfile
-
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
     with path.open("rb") as stream:
         magic = stream.read(8)
     if magic == OLE2_MAGIC:
@@ -227,8 +229,6 @@ def _merged_ranges(sheet) -> list[str]:
     """The merged ranges of a read-only worksheet. openpyxl reads them only in full mode, and
     only after the cells (they follow sheetData in the XML), so a bare expat pass over the
     sheet's part finds them before any row is handed out, building no tree."""
-    from xml.parsers import expat
-
     found = []
 
     def start(name: str, attributes: dict[str, str]) -> None:
@@ -243,9 +243,6 @@ def _merged_ranges(sheet) -> list[str]:
 
 
 def _xlsx_rows(sheet) -> Table:
-    from openpyxl.styles.numbers import is_datetime
-    from openpyxl.utils import get_column_letter
-
     rows = sheet.iter_rows()
     for number in itertools.count(1):
         with _quiet_openpyxl():  # each row read is a step of openpyxl's parse of the sheet
@@ -420,8 +417,6 @@ def _records(form: Form, table: Table, name: str, group_by: str | None) -> Itera
 def _row(columns: list[Column | None], number: int, values: list[Any],
          cell_problems: dict[int, tuple[str, str]]) -> tuple[dict[str, Any], list[str]]:
     """One sheet row as data: top-level fields, and one row of each table it gives cells of."""
-    from openpyxl.utils import get_column_letter
-
     data: dict[str, Any] = {}
     problems = []
     for index, value in enumerate(values):
