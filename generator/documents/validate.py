@@ -154,7 +154,8 @@ def normalise_value(fld: Field, value: Any) -> Any:
     return _resolve_choice(fld, _parse(fld.type, value))
 
 
-def _key_lookup(fields: dict[str, Field]) -> dict[str, str]:
+def key_lookup(fields: dict[str, Field]) -> dict[str, str]:
+    """Every name a field may be given by (its key, its label in each language) → its key."""
     lookup = {}
     for key, fld in fields.items():
         for label in fld.meta.get("label", {}).values():
@@ -166,7 +167,7 @@ def _key_lookup(fields: dict[str, Field]) -> dict[str, str]:
 def canonical_keys(form: Form, data: dict[str, Any]) -> dict[str, Any]:
     """Top-level labels renamed to their keys, so defaults and inherited values see them. A field
     given both ways keeps its label key, for `normalise` to report."""
-    lookup = _key_lookup(form.fields)
+    lookup = key_lookup(form.fields)
     result: dict[str, Any] = {}
     for raw_key, value in data.items():
         key = lookup.get(str(raw_key).strip(), raw_key)
@@ -187,7 +188,7 @@ def normalise(form: Form, data: dict[str, Any]) -> tuple[dict[str, Any], list[Pr
 def _normalise_mapping(
     fields: dict[str, Field], data: dict[str, Any], problems: list[Problem], where: tuple
 ) -> dict[str, Any]:
-    lookup = _key_lookup(fields)
+    lookup = key_lookup(fields)
     result: dict[str, Any] = {}
     for raw_key, value in data.items():
         key = lookup.get(str(raw_key).strip(), str(raw_key).strip())
@@ -250,7 +251,7 @@ def _reason(error: cerberus_errors.ValidationError, fields: dict[str, Field]) ->
         allowed = ", ".join(f"{code} ({fld.choice_label(code)})" for code in fld.choices)
         return f"must be one of: {allowed}; got {error.value!r}"
     if error.code == cerberus_errors.UNKNOWN_FIELD.code:
-        names = list(_key_lookup(fields))
+        names = list(key_lookup(fields))
         close = difflib.get_close_matches(str(error.field), names, n=2)
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         return f"unknown field (not in the form's schema{hint})"
