@@ -20,20 +20,31 @@ from tests.conftest import files_in_output, finish_process, index_sql, start_pro
 pytestmark = pytest.mark.usefixtures("backend")
 
 
-def complaints_csv(path: Path, count: int, bad: set[int] = frozenset()) -> Path:
-    """`count` complaints as Excel saves a sheet (UTF-8 with a BOM), headed by field keys;
-    the records numbered in `bad` carry a phone number that is not one."""
-    sample = load_form(Workspace.open(None), "complaint").sample
+def complaint_rows(count: int, bad: set[int] = frozenset(), labels: bool = False
+                   ) -> tuple[list[str], list[list]]:
+    """`count` complaints: the header (field keys, or their Chinese labels) and the rows; the
+    records numbered in `bad` carry a phone number that is not one."""
+    form = load_form(Workspace.open(None), "complaint")
+    sample = form.sample
     keys = [k for k, v in sample.items() if not isinstance(v, list | dict)]
-    with path.open("w", encoding="utf-8-sig", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=keys)
-        writer.writeheader()
-        for number in range(1, count + 1):
-            row = {k: sample[k] for k in keys}
-            row["room"] = f"3-2-{1200 + number}"
-            if number in bad:
-                row["phone"] = "12345"
-            writer.writerow(row)
+    rows = []
+    for number in range(1, count + 1):
+        row = {**sample, "room": f"3-2-{1200 + number}"}
+        if number in bad:
+            row["phone"] = "12345"
+        rows.append([row[k] for k in keys])
+    header = [form.fields[k].label("zh") for k in keys] if labels else keys
+    return header, rows
+
+
+def complaints_csv(path: Path, count: int, bad: set[int] = frozenset(),
+                   encoding: str = "utf-8-sig") -> Path:
+    """A sheet of complaints as Excel saves one (UTF-8 with a BOM, or GBK)."""
+    header, rows = complaint_rows(count, bad)
+    with path.open("w", encoding=encoding, newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        writer.writerows(rows)
     return path
 
 
@@ -123,6 +134,33 @@ def test_a_batch_killed_part_way_is_finished_by_resume_without_duplicates(home, 
     code, out, err = finish_process(start_process(
         [sys.executable, "-m", "generator", "index", "verify", "--home", home], tmp_path))
     assert code == 0, out + err
+
+
+def test_gbk_csv_xlsx_with_chinese_headers_and_a_pasted_table_are_filed(run, home, tmp_path):
+    from openpyxl import Workbook
+
+    gbk = complaints_csv(tmp_path / "gbk.csv", 2, encoding="gbk")
+    assert run("batch", "complaint", "--data", str(gbk), "--jobs", "1",
+               "--format", "pdf").exit_code == 0
+    header, rows = complaint_rows(2, labels=True)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append([str(v) if not isinstance(v, int | float) else v for v in row])
+    book.save(tmp_path / "complaints.xlsx")
+    xlsx = run("batch", "complaint", "--data", str(tmp_path / "complaints.xlsx"), "--jobs", "1",
+               "--format", "pdf")
+    assert xlsx.exit_code == 0, xlsx.output
+    header, rows = complaint_rows(3)
+    pasted = "\n".join("\t".join(str(v).replace("\n", " ") for v in line)
+                       for line in [header, *rows]) + "\n"
+    stdin = run("batch", "complaint", "--data", "-", "--jobs", "1", "--format", "pdf",
+                input=pasted)
+    assert stdin.exit_code == 0, stdin.output
+    assert "3 records read, 3 filed" in stdin.output
+    assert len(complaints_filed(home)) == 7
+    assert run("index", "verify").exit_code == 0
 
 
 def test_forms_of_one_ticket_each_are_not_batched(run, tmp_path):

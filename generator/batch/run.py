@@ -96,22 +96,12 @@ def run_batch(workspace: Workspace, form_name: str, source: Path | str, *,
     rows = read_sheet(source, form, stdin=stdin, group_by=group_by)
     report = ErrorReport(workspace.root / REPORTS / result.batch)
     try:
-        for outcome in _file_all(workspace, form, rows, done, result, chosen,
-                                 jobs or os.cpu_count() or 1):
-            kind, number, detail = outcome
-            if kind == "filed":
-                result.filed += 1
-                if combine:
-                    result.records.append((number, detail))
-            elif kind == "earlier":
-                result.earlier += 1
-                if combine:
-                    result.records.append((number, detail))
-            else:
-                result.failed += 1
-                report.add(number, detail)
-            if progress is not None:
-                progress(result)
+        with rows:
+            for kind, number, detail in _file_all(workspace, form, rows, done, result, chosen,
+                                                  jobs or os.cpu_count() or 1):
+                _count(result, report, kind, number, detail, combine)
+                if progress is not None:
+                    progress(result)
     except (KeyboardInterrupt, Interrupted):
         report.close()
         raise Interrupted(f"stopped: {result.filed} records filed by this run, "
@@ -121,6 +111,21 @@ def run_batch(workspace: Workspace, form_name: str, source: Path | str, *,
     if combine:
         result.combined = _combine(workspace, form, result)
     return result
+
+
+def _count(result: BatchResult, report: ErrorReport, kind: str, number: int, detail: Any,
+           combine: bool) -> None:
+    """One record's outcome added to the result (and the error report)."""
+    if kind == "failed":
+        result.failed += 1
+        report.add(number, detail)
+        return
+    if kind == "filed":
+        result.filed += 1
+    else:
+        result.earlier += 1
+    if combine:  # only then kept: the record numbers of a million rows need not be
+        result.records.append((number, detail))
 
 
 def _file_all(workspace: Workspace, form: Form, rows: Iterator[SheetRow], done: dict[int, str],
