@@ -112,6 +112,32 @@ DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
         # outsourced contractor does it (when the builder does not).
         "small_limit": 2000,
     },
+    # The owner warranty card (forms/warranty-card.yaml): what the company promises per item of
+    # templates/warranty/law.yaml, counted from delivery; never less than the law's minimum.
+    # Periods: "5y", "18m", "2 seasons", "design life".
+    "warranty": {
+        # The heating and cooling seasons, month-day..month-day; empty when the homes have none.
+        "heating_season": "11-15..03-15",
+        "cooling_season": "06-01..09-30",
+        # The design service life of the structure in years ("50y"); empty: printed as the law
+        # words it, with no date.
+        "design_life": "",
+        "promises": {
+            "structure": "design life",
+            "roof": "5y",
+            "leaks": "5y",
+            "plaster": "2y",
+            "floors": "2y",
+            "doors_windows": "2y",
+            "decoration": "2y",
+            "pipes_equipment": "2y",
+            "sanitary_ware": "2y",
+            "lamps_switches": "2y",
+            "blocked_pipes": "2y",
+            "heating_cooling": "2 seasons",
+            "other": "1y",
+        },
+    },
 }
 RULE_MATCHES = ("urgency", "category")
 

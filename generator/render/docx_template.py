@@ -147,6 +147,8 @@ def build_template(form: Form) -> bytes:
             document.add_paragraph().paragraph_format.space_after = Pt(0)
         if "grid" in item:
             _grid(document, item, content)
+            if item.get("qr"):
+                _qr(document, number)
         elif "text" in item:
             _text(document, item, content)
         elif "table" in item:
@@ -156,7 +158,8 @@ def build_template(form: Form) -> bytes:
         elif "chart" in item:
             _chart(document, number)
         elif "signatures" in item and any(sig.get("seal") for sig in item["signatures"]):
-            _sealed_signatures(document, number, len(item["signatures"]), content)
+            _sealed_signatures(document, number, len(item["signatures"]), content,
+                               item.get("seal_room", SEAL_ROOM_CM))
         elif "signatures" in item:
             _signatures(document, number, len(item["signatures"]), content)
 
@@ -266,6 +269,14 @@ def _chart(document, number: int) -> None:
     paragraph.add_run(f"{{{{ charts[{number}] }}}}")
 
 
+def _qr(document, number: int) -> None:
+    """The grid's QR code, a picture the renderer draws from the data, right-aligned below
+    the grid (nothing on a blank form)."""
+    paragraph = document.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    paragraph.add_run(f"{{{{ qr_codes[{number}] }}}}")
+
+
 def _signatures(document, number: int, count: int, content: float) -> None:
     table = sized_table(document, count, [content * 0.55, content * 0.45], borders=False)
     for index, row in enumerate(table.rows):
@@ -278,7 +289,8 @@ def _signatures(document, number: int, count: int, content: float) -> None:
 SEAL_ROOM_CM = 4.4  # clear room to stamp a company seal (4.2 cm round) in
 
 
-def _sealed_signatures(document, number: int, count: int, content: float) -> None:
+def _sealed_signatures(document, number: int, count: int, content: float,
+                       seal_room: float) -> None:
     """The parties side by side, each a column: '甲方（盖章）：company', a clear area for the
     seal, the signatory's line and the date — one row that never splits, which the clause
     lines kept with it (keep-with-next) join on its page."""
@@ -290,7 +302,7 @@ def _sealed_signatures(document, number: int, count: int, content: float) -> Non
         _set(cell, f"{{{{ {sig}.label }}}}：{{{{ {sig}.party }}}}")
         signatory = cell.add_paragraph(
             f"{{{{ {sig}.signatory }}}}：{{{{ {sig}.name or '________' }}}}")
-        signatory.paragraph_format.space_before = Cm(SEAL_ROOM_CM)
+        signatory.paragraph_format.space_before = Cm(seal_room)
         cell.add_paragraph("{{ M.date }}：{{ M.blank_date }}")
         for paragraph in cell.paragraphs:
             paragraph.paragraph_format.keep_with_next = True
