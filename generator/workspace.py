@@ -113,7 +113,8 @@ DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
         "small_limit": 2000,
     },
     # The owner warranty card (forms/warranty-card.yaml): what the company promises per item of
-    # templates/warranty/law.yaml, counted from delivery; never less than the law's minimum.
+    # templates/warranty/law.yaml, counted from delivery; never less than the law's minimum
+    # from delivery (the 1998 rules'). The card's expiry may be later: the builder's period.
     # Periods: "5y", "18m", "2 seasons", "design life".
     "warranty": {
         # The heating and cooling seasons, month-day..month-day; empty when the homes have none.
@@ -125,15 +126,15 @@ DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
         "promises": {
             "structure": "design life",
             "roof": "5y",
-            "leaks": "5y",
-            "plaster": "2y",
-            "floors": "2y",
-            "doors_windows": "2y",
+            "leaks": "1y",
+            "plaster": "1y",
+            "floors": "1y",
+            "doors_windows": "1y",
             "decoration": "2y",
-            "pipes_equipment": "2y",
-            "sanitary_ware": "2y",
-            "lamps_switches": "2y",
-            "blocked_pipes": "2y",
+            "pipes_equipment": "3y",
+            "sanitary_ware": "1y",
+            "lamps_switches": "6m",
+            "blocked_pipes": "2m",
             "heating_cooling": "2 seasons",
             "other": "1y",
         },

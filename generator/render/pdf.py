@@ -148,7 +148,9 @@ def _grid(item: dict, ctx: dict, st: Styles) -> list[Table]:
         rows = [[cell for key in keys for cell in (para(ctx["L"][key], st.label),
                                                      para(ctx["f"][key], st.body))]
                 for keys in run]
-        heights = [GRID_ROW_BLANK] * len(rows) if ctx["blank"] else None
+        # a blank form's rows have room to write in, unless the form prints their text
+        heights = ([None if any(ctx["f"][key] for key in keys) else GRID_ROW_BLANK
+                    for keys in run] if ctx["blank"] else None)
         table = Table(rows, colWidths=[label_w, value_w] * pairs, rowHeights=heights,
                       splitInRow=1)
         table.setStyle(_style(st, [

@@ -12,17 +12,22 @@ from generator.warranty.periods import AGREED, DESIGN_LIFE, MONTH, SEASON, YEAR,
 WORDS = {
     "zh": {YEAR: "{} 年", MONTH: "{} 个月", "heating": "采暖期", "cooling": "供冷期",
            SEASON: "{} 个{}", "seasons_joiner": "、", DESIGN_LIFE: "设计合理使用年限",
+           "design_law": "设计文件规定的该工程合理使用年限",
            "design_years": "设计使用年限 {} 年", AGREED: "由双方约定", "both": "{}（条例 {}）"},
     "en": {YEAR: "{} years", MONTH: "{} months", "heating": "heating", "cooling": "cooling",
            SEASON: "{} {} seasons", "seasons_joiner": "/", DESIGN_LIFE: "design service life",
+           "design_law": "the reasonable service life set in the design documents",
            "design_years": "design life, {} years", AGREED: "as agreed",
            "both": "{} (builder: {})"},
 }
 
 
-def describe(period: Period, terms: Terms, language: str = "zh") -> str:
-    """A period as the card prints it: 5 年, 6 个月, 2 个采暖期、供冷期, …"""
+def describe(period: Period, terms: Terms, language: str = "zh", law: bool = False) -> str:
+    """A period as the card prints it: 5 年, 6 个月, 2 个采暖期、供冷期, …; a design service
+    life in the law's own words when `law` (the legal minimum), else in short."""
     words = WORDS[language]
+    if period.unit == DESIGN_LIFE and law:
+        return words["design_law"]
     if period.unit in (YEAR, MONTH):
         return words[period.unit].format(period.count)
     if period.unit == SEASON:
@@ -36,10 +41,11 @@ def describe(period: Period, terms: Terms, language: str = "zh") -> str:
 def legal_minimum(item: Item, terms: Terms, language: str = "zh") -> str:
     """Both minimums where they differ: the 1998 rules' (from delivery) and, in brackets, the
     条例's toward the builder (from completion acceptance)."""
-    builder = describe(item.builder.minimum, terms, language)
+    builder = describe(item.builder.minimum, terms, language, law=True)
     if item.owner is None or item.owner.minimum == item.builder.minimum:
         return builder
-    return WORDS[language]["both"].format(describe(item.owner.minimum, terms, language), builder)
+    owner = describe(item.owner.minimum, terms, language, law=True)
+    return WORDS[language]["both"].format(owner, builder)
 
 
 def expiry(item: Item, terms: Terms, delivery: dt.date, completion: dt.date) -> dt.date | None:

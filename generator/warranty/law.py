@@ -4,8 +4,9 @@
 Each card item has the 1998 rules' minimum toward the owner (from delivery) and the 条例
 minimum of the builder's item it falls under (from completion acceptance). The owner is covered
 for the longest of the promise and the 1998 minimum from delivery and the builder's period from
-completion (《商品房销售管理办法》 art. 33). A promise must be at least the longer of the two
-minimums: where the two sets of rules differ, the owner gets the longer.
+completion (《商品房销售管理办法》 art. 33), so where the two sets of rules differ the owner gets
+the longer. A promise counts from delivery, so it must be at least the minimum that counts from
+delivery: the 1998 rules' (the builder's, for an item they do not have).
 """
 
 from __future__ import annotations
@@ -60,10 +61,9 @@ class Terms:
     design_life: Period | None  # the design service life in years, when configured
 
     def minimum(self, item: Item) -> Period:
-        """The item's legal minimum: the longer of its 1998 and 条例 minimums."""
-        if item.owner is None:
-            return item.builder.minimum
-        return longer(item.owner.minimum, item.builder.minimum, item.key)
+        """The least the company may promise for the item, from delivery: the 1998 rules'
+        minimum, or the builder's where they have none."""
+        return (item.owner or item.builder).minimum
 
     def end(self, start: dt.date, period: Period) -> dt.date | None:
         """The last day of `period` from `start`; None for an unconfigured design life (no
@@ -93,13 +93,6 @@ def at_least(period: Period, minimum: Period) -> bool | None:
         return False
     mine, theirs = _rank(period), _rank(minimum)
     return mine[1] >= theirs[1] if mine[0] == theirs[0] else None
-
-
-def longer(first: Period, second: Period, key: str) -> Period:
-    verdict = at_least(first, second)
-    if verdict is None:
-        raise ConfigError(f"{LAW_FILE}: item '{key}': cannot compare {first} with {second}")
-    return first if verdict else second
 
 
 def load_terms(workspace: Workspace) -> Terms:
