@@ -318,3 +318,15 @@ def test_an_impossible_unquoted_date_is_refused_naming_the_field(run, home, tmp_
     assert result.exit_code == 2, result.output
     assert "交付日期 (delivery_date): must be a date like 2026-11-28; got '2029-02-29'" \
         in result.output
+
+
+@pytest.mark.soffice
+def test_the_docx_card_is_one_page_in_libreoffice(run, home, tmp_path):
+    need_tool("soffice", "libreoffice-writer")
+    paths = filled_card(run, home, tmp_path)
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path / "lo-pdf"),
+                    str(paths["docx"])], check=True, capture_output=True, timeout=180)
+    converted = tmp_path / "lo-pdf" / (paths["docx"].stem + ".pdf")
+    assert len(PdfReader(str(converted)).pages) == 1
+    assert "2030-03-18" in squash(pdftotext(converted))

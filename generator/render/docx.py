@@ -86,7 +86,7 @@ def _chart_pictures(document: DocxTemplate, charts: list, font: CJKFont | None) 
     return pictures
 
 
-QR_SIZE_CM = 2.6  # as in the PDF
+QR_SIZE_CM = 2.2  # fits the grid's last column (render/docx_template.py)
 
 
 def _qr_pictures(document: DocxTemplate, texts: list[str | None]) -> list:

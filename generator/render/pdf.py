@@ -208,7 +208,8 @@ def _rows_table(form: Form, item: dict, ctx: dict, st: Styles) -> Table:
         for column, computed_key in totals.items():
             line[columns.index(column)] = para(ctx["f"][computed_key], cell)
         body.append(line)
-    heights = [None] + [GRID_ROW_BLANK] * len(body) if ctx["blank"] else None
+    blank_row = item.get("row_height", GRID_ROW_BLANK / cm) * cm  # room to write by hand
+    heights = [None] + [blank_row] * len(body) if ctx["blank"] else None
     # Rows are short and kept whole: reportlab 5.1 mis-draws repeated headers (and can drop a
     # row) when it splits inside a row of a table with repeatRows.
     table = Table([header, *body], colWidths=widths, rowHeights=heights, repeatRows=1)
