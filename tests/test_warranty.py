@@ -234,6 +234,16 @@ def test_the_card_prints_computed_periods_builder_and_seal_on_one_page(run, home
         assert "2030-06-29" not in flat
 
 
+def test_the_card_names_only_its_embedded_font(run, home, tmp_path):
+    """The QR code draws no text, so it must not bring reportlab's Helvetica along."""
+    need_tool("pdffonts", "poppler-utils")
+    paths = filled_card(run, home, tmp_path)
+    listing = subprocess.run(["pdffonts", str(paths["pdf"])], check=True, capture_output=True,
+                             text=True).stdout
+    fonts = listing.splitlines()[2:]
+    assert fonts and not [line for line in fonts if "Helvetica" in line]
+
+
 def test_the_seal_has_its_room(run, home, tmp_path):
     """About 4 cm between the company's name, which the seal is stamped over, and the
     signatory's line below it."""

@@ -167,7 +167,7 @@ def _grid(item: dict, ctx: dict, st: Styles) -> list[Table]:
 def _grid_with_qr(item: dict, ctx: dict, st: Styles, font: CJKFont, text: str) -> Table:
     """The grid, narrower, with the QR code of `text` on its right."""
     narrow = Styles(font.name, st.width - QR_SIZE)
-    table = Table([[_grid(item, ctx, narrow), qr_drawing(text, QR_SIZE)]],
+    table = Table([[_grid(item, ctx, narrow), qr_drawing(text, QR_SIZE, font.name)]],
                   colWidths=[narrow.width, QR_SIZE])
     table.setStyle(_style(st, [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),

@@ -17,9 +17,13 @@ def _widget(text: str, size: float) -> QrCodeWidget:
                         barLevel=LEVEL)
 
 
-def qr_drawing(text: str, size: float) -> Drawing:
-    """`text` as a QR code `size` points square (quiet zone included), for a PDF."""
+def qr_drawing(text: str, size: float, font_name: str) -> Drawing:
+    """`text` as a QR code `size` points square (quiet zone included), for a PDF whose font
+    is `font_name`."""
     drawing = Drawing(size, size)
+    # reportlab starts every drawing in Helvetica, which would then be named (not embedded) in
+    # the PDF though the code has no text
+    drawing.initialFontName = font_name
     drawing.add(_widget(text, size))
     return drawing
 

@@ -12,7 +12,7 @@ delivery: the 1998 rules' (the builder's, for an item they do not have).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from generator.errors import ConfigError
 from generator.warranty.periods import (
@@ -115,7 +115,7 @@ def load_terms(workspace: Workspace) -> Terms:
         if design_life.unit != YEAR:
             raise ConfigError(f"aftersales.toml: 'warranty.design_life' is the design service "
                               f"life in years, like 50y, not {config['design_life']!r}")
-    terms = Terms(items, {}, seasons, design_life)
+    terms = Terms(items, {}, seasons, design_life)  # the law, to check the promises against
     promises = {}
     for key, item in items.items():
         where = f"warranty.promises.{key}"
@@ -125,7 +125,7 @@ def load_terms(workspace: Workspace) -> Terms:
         promise = _parsed(parse_period, config["promises"][key], where)
         _check_promise(terms, item, promise, where)
         promises[key] = promise
-    return Terms(items, promises, seasons, design_life)
+    return replace(terms, promises=promises)
 
 
 def _parsed(parse, text: str, where: str):

@@ -32,9 +32,9 @@ class Period:
         return {YEAR: 12 * self.count, MONTH: self.count}.get(self.unit)
 
     def __str__(self) -> str:
-        if self.unit in (DESIGN_LIFE, AGREED):
-            return self.unit
-        return f"{self.count}{ {YEAR: 'y', MONTH: 'm'}.get(self.unit, ' seasons')}"
+        """As written in aftersales.toml: 5y, 18m, 2 seasons, design life."""
+        suffix = {YEAR: "y", MONTH: "m", SEASON: " seasons"}
+        return f"{self.count}{suffix[self.unit]}" if self.unit in suffix else self.unit
 
 
 def parse_period(text: str) -> Period:
