@@ -112,6 +112,33 @@ DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
         # outsourced contractor does it (when the builder does not).
         "small_limit": 2000,
     },
+    # The owner warranty card (forms/warranty-card.yaml): what the company promises per item of
+    # templates/warranty/law.yaml, counted from delivery; never less than the law's minimum
+    # from delivery (the 1998 rules'). The card's expiry may be later: the builder's period.
+    # Periods: "5y", "18m", "2 seasons", "design life".
+    "warranty": {
+        # The heating and cooling seasons, month-day..month-day; empty when the homes have none.
+        "heating_season": "11-15..03-15",
+        "cooling_season": "06-01..09-30",
+        # The design service life of the structure in years ("50y"); empty: printed as the law
+        # words it, with no date.
+        "design_life": "",
+        "promises": {
+            "structure": "design life",
+            "roof": "5y",
+            "leaks": "1y",
+            "plaster": "1y",
+            "floors": "1y",
+            "doors_windows": "1y",
+            "decoration": "2y",
+            "pipes_equipment": "3y",
+            "sanitary_ware": "1y",
+            "lamps_switches": "6m",
+            "blocked_pipes": "2m",
+            "heating_cooling": "2 seasons",
+            "other": "1y",
+        },
+    },
 }
 RULE_MATCHES = ("urgency", "category")
 

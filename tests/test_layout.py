@@ -1,7 +1,7 @@
 """The package's rooms and the arrows between them (design.md, "Inside generator/").
 
-cli → features (rulebook, reports, packets) → documents → tickets (the work procedure) → render /
-records → the base (errors, workspace).
+cli → features (rulebook, reports, packets) → documents → tickets (the work procedure) and
+warranty (the law's periods) → render / records → the base (errors, workspace).
 An import may only point down; a module never imports a room above its own, and no two rooms
 import each other. Imports inside functions count too: a lazy import is still an arrow.
 """
@@ -19,7 +19,7 @@ LEVELS = {
     "cli": 6,
     "rulebook": 5, "reports": 5, "packets": 5, "batch": 5,
     "documents": 4,
-    "tickets": 3,
+    "tickets": 3, "warranty": 3,
     "render": 2, "records": 2,
     "workspace": 1,
     "errors": 0, "__init__": 0,

@@ -21,10 +21,27 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
     return pairs
 
 
+def _input_loader():
+    """A safe YAML loader that leaves dates as text: validation reads them and refuses an
+    impossible one (2029-02-29) naming the field, where PyYAML would raise mid-parse."""
+    import yaml
+
+    class InputLoader(yaml.SafeLoader):
+        yaml_implicit_resolvers = {
+            first: [(tag, regexp) for tag, regexp in resolvers
+                    if tag != "tag:yaml.org,2002:timestamp"]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
+
+    return InputLoader
+
+
 def _load_data(source: str | None) -> dict[str, Any]:
     if source is None:
         return {}
     import yaml
+
+    loader = _input_loader()
 
     try:
         if source == "-":
@@ -32,7 +49,7 @@ def _load_data(source: str | None) -> dict[str, Any]:
         else:
             with open(source, encoding="utf-8") as handle:
                 text = handle.read()
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
     except OSError as exc:
         raise UsageError(f"--data: cannot read {source}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:

@@ -7,11 +7,15 @@ code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.documents.forms import Field, Form, localised
 from generator.errors import ConfigError
+
+if TYPE_CHECKING:
+    from generator.workspace import Workspace
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 UNITS = ["", "拾", "佰", "仟"]
@@ -165,11 +169,15 @@ def evaluate(computed: dict[str, dict[str, Any]], data: dict[str, Any]) -> dict[
 # add up.
 
 
-def complete(form: Form, data: dict[str, Any],
-             language: str = "zh") -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    """Validated data with its computed columns filled in, the form's computed fields, and
-    the problems: a typed value that is not what it computes to, an amount too large to print.
-    """
+def complete(form: Form, data: dict[str, Any], language: str = "zh",
+             workspace: Workspace | None = None,
+             ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """Validated data with its computed tables and columns filled in, the form's computed
+    fields, and the problems: a typed value that is not what it computes to, an amount too
+    large to print. A computed table needs the `workspace` (its rules are data there)."""
+    data, problems = _fill_tables(form, data, language, workspace)
+    if problems:
+        return data, {}, problems
     data, problems = _fill_columns(form, data, language)
     if problems:
         return data, {}, problems
@@ -224,3 +232,71 @@ def _row_value(col: Field, row: dict[str, Any]) -> Decimal:
     for operand in _operands(col.meta["computed"], col.key):
         product *= Decimal(str(row.get(operand) or 0))
     return _money(col.key, product) if col.type == "money" else product
+
+
+# --- computed tables ---------------------------------------------------------------------------
+#
+# A row table whose schema says `meta: {computed: {KIND: {...}}}` is worked out whole from other
+# fields and the workspace's rules; the input cannot give it (the schema marks it `readonly`).
+# `warranty`: the warranty card's periods, from the law file and [warranty] in aftersales.toml,
+# with `delivery`, `completion` and `omit` naming the fields they are counted from and left out
+# by.
+
+
+def _warranty_rows(form: Form, spec: dict[str, str], data: dict[str, Any],
+                   workspace: Workspace, language: str) -> list[dict[str, str]]:
+    """Raises ValueError naming the `omit` field for an item the law file does not have."""
+    from generator.warranty.card import card_rows
+    from generator.warranty.law import load_terms
+
+    terms = load_terms(workspace)
+    omit = spec.get("omit", "")
+    try:
+        return card_rows(terms, data[spec["delivery"]], data[spec["completion"]],
+                         data.get(omit) or (), language)
+    except ValueError as exc:
+        raise ValueError(f"{form.fields[omit].label(language)} ({omit}): {exc}") from None
+
+
+def _warranty_blank(spec: dict[str, str], workspace: Workspace,
+                    language: str) -> list[dict[str, str]]:
+    from generator.warranty.card import blank_rows
+    from generator.warranty.law import load_terms
+
+    return blank_rows(load_terms(workspace), language)
+
+
+# kind → (the rows of a filled form, the rows a blank form prints)
+TABLES: dict[str, tuple[Callable, Callable]] = {"warranty": (_warranty_rows, _warranty_blank)}
+
+
+def _table_kind(form: Form, key: str, spec: Any) -> tuple[str, dict[str, Any]]:
+    if not isinstance(spec, dict) or len(spec) != 1 or next(iter(spec)) not in TABLES:
+        raise ConfigError(f"schemas/{form.name}.yaml: computed table '{key}': expected one of "
+                          f"{', '.join(f'{{{kind}: ...}}' for kind in TABLES)}, got {spec!r}")
+    kind = next(iter(spec))
+    return kind, spec[kind]
+
+
+def _computed_tables(form: Form) -> dict[str, tuple[str, dict[str, Any]]]:
+    return {key: _table_kind(form, key, fld.meta["computed"])
+            for key, fld in form.fields.items() if fld.columns and "computed" in fld.meta}
+
+
+def _fill_tables(form: Form, data: dict[str, Any], language: str,
+                 workspace: Workspace | None) -> tuple[dict[str, Any], list[str]]:
+    filled, problems = dict(data), []
+    for key, (kind, spec) in _computed_tables(form).items():
+        if workspace is None:
+            raise ValueError(f"form {form.name}: computed table '{key}' needs the workspace")
+        try:
+            filled[key] = TABLES[kind][0](form, spec, data, workspace, language)
+        except ValueError as exc:  # a value of the input the rules refuse, named by the rule
+            problems.append(str(exc))
+    return filled, problems
+
+
+def blank_tables(form: Form, workspace: Workspace, language: str = "zh") -> dict[str, Any]:
+    """What a blank form prints of its computed tables (the warranty card's legal periods)."""
+    return {key: TABLES[kind][1](spec, workspace, language)
+            for key, (kind, spec) in _computed_tables(form).items()}

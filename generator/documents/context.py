@@ -159,14 +159,29 @@ def _keep_with_signatures(blocks: list[dict[str, Any]]) -> None:
         block["keep"] = True
 
 
-def _signature(sig: dict[str, Any], values: dict[str, str], language: str) -> dict[str, Any]:
-    """One party's signature: a `seal: true` one has its party's name (the `party` field) to
-    stamp over, the signatory's line and a clear area for the company seal."""
+def _signature(sig: dict[str, Any], values: dict[str, str], company: str,
+               language: str) -> dict[str, Any]:
+    """One party's signature: a `seal: true` one has its party's name (the `party` field, or
+    with `company: true` the company of aftersales.toml) to stamp over, the signatory's line
+    (its label `signatory:` when the form gives one) and a clear area for the company seal."""
     return {"label": localised(sig["label"], language),
             "name": values.get(sig.get("field", ""), ""),
-            "party": values.get(sig.get("party", ""), ""),
+            "party": company if sig.get("company") else values.get(sig.get("party", ""), ""),
             "seal": bool(sig.get("seal")),
-            "signatory": COMMON_LABELS[language]["signatory"]}
+            "signatory": localised(sig.get("signatory"), language,
+                                   COMMON_LABELS[language]["signatory"])}
+
+
+# Between the values a QR code carries (card no.|room|delivery date).
+QR_SEPARATOR = "|"
+
+
+def _qr(item: dict[str, Any], values: dict[str, str], blank: bool) -> str | None:
+    """The text of a grid's QR code (`qr: [field, ...]`); None for a blank form or a grid
+    without one."""
+    if blank or not item.get("qr"):
+        return None
+    return QR_SEPARATOR.join(values[key] for key in item["qr"])
 
 
 def build_context(
@@ -179,10 +194,11 @@ def build_context(
     language: str = "zh",
     blank: bool = False,
 ) -> dict[str, Any]:
-    """Everything a template may use. A `blank` form shows the form's own `blank:` data (fixed
-    rows such as the warranty card's legal periods) and empty rows to write in by hand."""
+    """Everything a template may use. A `blank` form shows the form's own `blank:` data and
+    `data` (its computed tables' fixed rows, such as the warranty card's legal periods:
+    compute.blank_tables), and empty rows to write in by hand."""
     if blank:
-        data = form.blank_data
+        data = {**form.blank_data, **data}
     fields = form.fields
     computed = evaluate(form.computed, data) if not blank else {}
     values = {}
@@ -214,11 +230,12 @@ def build_context(
         "record_no": record_no,
         "ticket": ticket,
     }
-    sections, signatures, clauses, charts = [], [], [], []
+    sections, signatures, clauses, charts, qr_codes = [], [], [], [], []
     for number, item in enumerate(form.layout):
         sections.append(localised(item.get("section"), language))
         charts.append(_chart(form, item, data, language, blank) if "chart" in item else None)
-        signatures.append([_signature(sig, values, language)
+        qr_codes.append(_qr(item, values, blank))
+        signatures.append([_signature(sig, values, config["company"]["name"], language)
                            for sig in item.get("signatures", [])])
         if "clauses" in item:
             filled = {k: v or BLANK_LINE for k, v in values.items()}
@@ -242,5 +259,8 @@ def build_context(
         # By layout position, as sections: a chart's data (None for other items). The DOCX
         # renderer puts the chart's picture in its place ({{ charts[N] }} in the template).
         "charts": charts,
+        # By layout position: the text of a grid's QR code (None elsewhere); the renderers
+        # draw it ({{ qr_codes[N] }} in a DOCX template).
+        "qr_codes": qr_codes,
         "blank": blank,
     }

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.documents.checks import check_dates
-from generator.documents.compute import complete
+from generator.documents.compute import blank_tables, complete
 from generator.documents.context import build_context
 from generator.documents.forms import Form, load_form
 from generator.documents.validate import canonical_keys, validate
@@ -155,7 +155,7 @@ def _prepared(
     data = inherit(form, apply_defaults(form, canonical_keys(form, data), now), found)
     language = language or workspace.language
     valid = validate(form, data, font.can_draw if font else None)
-    clean, computed, problems = complete(form, valid, language)
+    clean, computed, problems = complete(form, valid, language, workspace)
     if problems:
         raise ValidationFailed(form.name, problems)
     facts = json.loads(found["facts"]) if found else None
@@ -236,8 +236,9 @@ def render_blank(workspace: Workspace, form_name: str, formats: str | list[str] 
                  language: str | None = None) -> dict[str, bytes]:
     """A form as printed for filling in by hand: each format's bytes. Nothing is indexed."""
     form = load_form(workspace, form_name)
-    ctx = build_context(form, {}, config=workspace.config, blank=True,
-                        language=language or workspace.language)
+    language = language or workspace.language
+    ctx = build_context(form, blank_tables(form, workspace, language), config=workspace.config,
+                        blank=True, language=language)
     return {fmt: _render(workspace, form, fmt, ctx)[0]
             for fmt in parse_formats(formats, workspace)}
 

@@ -251,7 +251,8 @@ def _check_layout(form: Form, path: Path) -> None:
             raise ConfigError(f"{path}: layout item {item!r} needs exactly one of {LAYOUT_KINDS}")
         kind = kinds[0]
         if kind == "grid":
-            names = [key for row in item["grid"] for key in row]
+            # `qr: [field, ...]`: a QR code of those values, '|'-joined, beside the grid
+            names = [key for row in item["grid"] for key in row] + list(item.get("qr", []))
         elif kind == "table":
             if item["table"] not in fields:
                 raise ConfigError(f"{path}: table '{item['table']}' is not a field of the schema")

@@ -52,8 +52,8 @@ def ask_missing(form: Form, data: dict[str, Any], ask: Ask, say: Say,
     skipped with Enter; row tables row by row."""
     filled = dict(data)
     for key, fld in form.fields.items():
-        if key in filled:
-            continue
+        if key in filled or fld.rules.get("readonly"):
+            continue  # readonly: computed whole (the warranty card's periods), never typed
         if fld.columns:
             rows = []
             while True:

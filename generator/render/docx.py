@@ -49,10 +49,13 @@ def _patched(src_xml: str) -> str:
 
 def render_docx(template: Path, ctx: dict[str, Any], font: CJKFont | None = None) -> bytes:
     """The template filled with `ctx`. A layout's charts (ctx["charts"]) go in as pictures,
-    drawn in `font`, the workspace's CJK font (needed only when there are charts)."""
+    drawn in `font`, the workspace's CJK font (needed only when there are charts), and its QR
+    codes (ctx["qr_codes"]) as pictures too."""
     document = _Template(str(template))
     if any(ctx.get("charts") or ()):
         ctx = {**ctx, "charts": _chart_pictures(document, ctx["charts"], font)}
+    if "qr_codes" in ctx:
+        ctx = {**ctx, "qr_codes": _qr_pictures(document, ctx["qr_codes"])}
     try:
         document.render(ctx, jinja_env=_ENVIRONMENT, autoescape=True)
     except TemplateError as exc:
@@ -81,3 +84,14 @@ def _chart_pictures(document: DocxTemplate, charts: list, font: CJKFont | None) 
         pictures.append(InlineImage(document, io.BytesIO(picture), width=width,
                                     height=Cm(chart["height"])))
     return pictures
+
+
+QR_SIZE_CM = 2.2  # fits the grid's last column (render/docx_template.py)
+
+
+def _qr_pictures(document: DocxTemplate, texts: list[str | None]) -> list:
+    """Each QR code's picture ("" where the layout has none, or the form is blank)."""
+    from generator.render.qr import qr_png
+
+    return [InlineImage(document, io.BytesIO(qr_png(text)), width=Cm(QR_SIZE_CM))
+            if text else "" for text in texts]

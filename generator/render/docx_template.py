@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -146,7 +146,7 @@ def build_template(form: Form) -> bytes:
             # header row no longer repeats: keep a small paragraph between them.
             document.add_paragraph().paragraph_format.space_after = Pt(0)
         if "grid" in item:
-            _grid(document, item, content)
+            _grid(document, item, content, number)
         elif "text" in item:
             _text(document, item, content)
         elif "table" in item:
@@ -156,7 +156,8 @@ def build_template(form: Form) -> bytes:
         elif "chart" in item:
             _chart(document, number)
         elif "signatures" in item and any(sig.get("seal") for sig in item["signatures"]):
-            _sealed_signatures(document, number, len(item["signatures"]), content)
+            _sealed_signatures(document, number, len(item["signatures"]), content,
+                               item.get("seal_room", SEAL_ROOM_CM))
         elif "signatures" in item:
             _signatures(document, number, len(item["signatures"]), content)
 
@@ -187,9 +188,16 @@ def _slim(document) -> None:
                 del owner.rels[rel_id]
 
 
-def _grid(document, item: dict, content: float) -> None:
-    label, value = 3.0, content / 2 - 3.0
-    table = sized_table(document, len(item["grid"]), [label, value, label, value])
+QR_COLUMN_CM = 2.6  # a grid's QR code (2.2 cm) and the cell's margins
+
+
+def _grid(document, item: dict, content: float, number: int) -> None:
+    """Label/value rows; with `qr:`, a last column down the whole grid holds the QR code, a
+    picture the renderer draws from the data (nothing on a blank form)."""
+    qr = QR_COLUMN_CM if item.get("qr") else 0
+    label, value = 3.0, (content - qr) / 2 - 3.0
+    table = sized_table(document, len(item["grid"]), [label, value, label, value]
+                        + ([qr] if qr else []))
     for row, keys in zip(table.rows, item["grid"], strict=True):
         cells = row.cells
         if len(keys) == 1:
@@ -197,6 +205,12 @@ def _grid(document, item: dict, content: float) -> None:
         for position, key in enumerate(keys):
             _set(cells[2 * position], f"{{{{ L.{key} }}}}", label=True)
             _set(cells[2 * position + 1], f"{{{{ f.{key} }}}}")
+    if qr:
+        column = table.columns[4].cells
+        picture = column[0].merge(column[-1]) if len(column) > 1 else column[0]
+        picture.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        picture.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+        picture.paragraphs[0].add_run(f"{{{{ qr_codes[{number}] }}}}")
 
 
 def _text(document, item: dict, content: float) -> None:
@@ -215,7 +229,8 @@ def _rows(document, form: Form, item: dict, content: float) -> None:
     totals = item.get("totals") or {}
     table = sized_table(document, 4 + 3 * bool(totals), widths)
     header, loop_start, body, loop_end = table.rows[:4]
-    body.height = Cm(0.8)  # at least: room to write by hand on a blank form
+    # at least: room to write by hand on a blank form (`row_height`, cm, for a long table)
+    body.height = Cm(item.get("row_height", 0.8))
     body.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
     _repeat_header(header)
     for cell, column in zip(header.cells, columns, strict=True):
@@ -278,7 +293,8 @@ def _signatures(document, number: int, count: int, content: float) -> None:
 SEAL_ROOM_CM = 4.4  # clear room to stamp a company seal (4.2 cm round) in
 
 
-def _sealed_signatures(document, number: int, count: int, content: float) -> None:
+def _sealed_signatures(document, number: int, count: int, content: float,
+                       seal_room: float) -> None:
     """The parties side by side, each a column: '甲方（盖章）：company', a clear area for the
     seal, the signatory's line and the date — one row that never splits, which the clause
     lines kept with it (keep-with-next) join on its page."""
@@ -290,7 +306,7 @@ def _sealed_signatures(document, number: int, count: int, content: float) -> Non
         _set(cell, f"{{{{ {sig}.label }}}}：{{{{ {sig}.party }}}}")
         signatory = cell.add_paragraph(
             f"{{{{ {sig}.signatory }}}}：{{{{ {sig}.name or '________' }}}}")
-        signatory.paragraph_format.space_before = Cm(SEAL_ROOM_CM)
+        signatory.paragraph_format.space_before = Cm(seal_room)
         cell.add_paragraph("{{ M.date }}：{{ M.blank_date }}")
         for paragraph in cell.paragraphs:
             paragraph.paragraph_format.keep_with_next = True

@@ -28,6 +28,7 @@ from reportlab.platypus import (
 
 from generator.render.charts import pdf_drawing
 from generator.render.fonts import CJKFont
+from generator.render.qr import qr_drawing
 
 if TYPE_CHECKING:  # render draws a form's layout; it does not load forms
     from generator.documents.forms import Form
@@ -37,6 +38,7 @@ LABEL_SHADE = colors.Color(0.93, 0.93, 0.93)
 GRID_ROW_BLANK = 0.9 * cm  # row heights of a blank form, so there is room to write by hand
 TEXT_BLANK = 4 * cm
 SEAL_ROOM = 4.4 * cm  # clear room to stamp a company seal (4.2 cm round) in
+QR_SIZE = 2.6 * cm  # a grid's QR code, quiet zone included: ~0.7 mm a module, easily scanned
 BLANK_SIGNATURE = "________"
 
 
@@ -146,7 +148,9 @@ def _grid(item: dict, ctx: dict, st: Styles) -> list[Table]:
         rows = [[cell for key in keys for cell in (para(ctx["L"][key], st.label),
                                                      para(ctx["f"][key], st.body))]
                 for keys in run]
-        heights = [GRID_ROW_BLANK] * len(rows) if ctx["blank"] else None
+        # a blank form's rows have room to write in, unless the form prints their text
+        heights = ([None if any(ctx["f"][key] for key in keys) else GRID_ROW_BLANK
+                    for keys in run] if ctx["blank"] else None)
         table = Table(rows, colWidths=[label_w, value_w] * pairs, rowHeights=heights,
                       splitInRow=1)
         table.setStyle(_style(st, [
@@ -158,6 +162,19 @@ def _grid(item: dict, ctx: dict, st: Styles) -> list[Table]:
         ]))
         tables.append(table)
     return tables
+
+
+def _grid_with_qr(item: dict, ctx: dict, st: Styles, font: CJKFont, text: str) -> Table:
+    """The grid, narrower, with the QR code of `text` on its right."""
+    narrow = Styles(font.name, st.width - QR_SIZE)
+    table = Table([[_grid(item, ctx, narrow), qr_drawing(text, QR_SIZE, font.name)]],
+                  colWidths=[narrow.width, QR_SIZE])
+    table.setStyle(_style(st, [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        *[(side, (0, 0), (-1, -1), 0) for side in ("LEFTPADDING", "RIGHTPADDING",
+                                                    "TOPPADDING", "BOTTOMPADDING")],
+    ]))
+    return table
 
 
 def _text(item: dict, ctx: dict, st: Styles) -> Table:
@@ -191,14 +208,18 @@ def _rows_table(form: Form, item: dict, ctx: dict, st: Styles) -> Table:
         for column, computed_key in totals.items():
             line[columns.index(column)] = para(ctx["f"][computed_key], cell)
         body.append(line)
-    heights = [None] + [GRID_ROW_BLANK] * len(body) if ctx["blank"] else None
+    blank_row = item.get("row_height", GRID_ROW_BLANK / cm) * cm  # room to write by hand
+    heights = [None] + [blank_row] * len(body) if ctx["blank"] else None
     # Rows are short and kept whole: reportlab 5.1 mis-draws repeated headers (and can drop a
     # row) when it splits inside a row of a table with repeatRows.
     table = Table([header, *body], colWidths=widths, rowHeights=heights, repeatRows=1)
+    padding = item.get("padding")  # points above and below a cell's text: a long table's rows
     table.setStyle(_style(st, [
         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
         ("BACKGROUND", (0, 0), (-1, 0), LABEL_SHADE),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        *([("TOPPADDING", (0, 0), (-1, -1), padding),
+           ("BOTTOMPADDING", (0, 0), (-1, -1), padding)] if padding is not None else []),
     ]))
     return table
 
@@ -211,9 +232,10 @@ def _clauses(blocks: list, st: Styles) -> list:
     return story
 
 
-def _signatures(signatures: list[dict], ctx: dict, st: Styles) -> Table:
+def _signatures(signatures: list[dict], ctx: dict, st: Styles,
+                seal_room: float = SEAL_ROOM) -> Table:
     if any(sig["seal"] for sig in signatures):
-        return _sealed_signatures(signatures, ctx, st)
+        return _sealed_signatures(signatures, ctx, st, seal_room)
     words = ctx["M"]
     rows = [
         [para(f"{sig['label']}（{words['sign']}）：{sig['name']}", st.body),
@@ -228,7 +250,8 @@ def _signatures(signatures: list[dict], ctx: dict, st: Styles) -> Table:
     return table
 
 
-def _sealed_signatures(signatures: list[dict], ctx: dict, st: Styles) -> Table:
+def _sealed_signatures(signatures: list[dict], ctx: dict, st: Styles,
+                       seal_room: float) -> Table:
     """The parties side by side, each a column: '甲方（盖章）：company', a clear area for the
     seal, the signatory's line and the date."""
     words = ctx["M"]
@@ -241,7 +264,7 @@ def _sealed_signatures(signatures: list[dict], ctx: dict, st: Styles) -> Table:
     ]
     table = Table([list(row) for row in zip(*columns, strict=True)],
                   colWidths=[st.width / len(signatures)] * len(signatures),
-                  rowHeights=[None, SEAL_ROOM, None, None])
+                  rowHeights=[None, seal_room, None, None])
     table.setStyle(_style(st, [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -265,7 +288,9 @@ def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float) -> l
     for number, item in enumerate(form.layout):
         if ctx["sections"][number]:
             story.append(para(ctx["sections"][number], st.section))
-        if "grid" in item:
+        if "grid" in item and ctx["qr_codes"][number]:
+            story.append(_grid_with_qr(item, ctx, st, font, ctx["qr_codes"][number]))
+        elif "grid" in item:
             story += _grid(item, ctx, st)
         elif "text" in item:
             # a text box starts on the next page rather than split, unless a page cannot hold it
@@ -283,7 +308,8 @@ def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float) -> l
         elif "signatures" in item:
             # never alone on a page: with the clause lines kept for it, if any
             story.append(KeepTogether([*kept, Spacer(1, 0.4 * cm),
-                                       _signatures(ctx["signatures"][number], ctx, st)]))
+                                       _signatures(ctx["signatures"][number], ctx, st,
+                                                   item.get("seal_room", SEAL_ROOM / cm) * cm)]))
             kept = []
     return story
 

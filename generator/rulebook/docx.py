@@ -15,6 +15,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from generator.documents.compute import blank_tables
 from generator.documents.context import build_context
 from generator.documents.forms import load_form
 from generator.render.docx import render_docx
@@ -128,7 +129,8 @@ def _form(document, workspace: Workspace, name: str) -> None:
     form = load_form(workspace, name)
     landscape = form.definition.get("orientation") == "landscape"
     template = workspace.find("templates", form.template_name)
-    blank = render_docx(template, build_context(form, {}, config=workspace.config, blank=True),
+    blank = render_docx(template, build_context(form, blank_tables(form, workspace),
+                                                 config=workspace.config, blank=True),
                         find_cjk_font(workspace.config))
     _new_section(document, landscape)
     document.add_heading(f"附表：{form.title('zh')}", level=2)

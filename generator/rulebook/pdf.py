@@ -26,6 +26,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
+from generator.documents.compute import blank_tables
 from generator.documents.context import build_context
 from generator.documents.forms import load_form, localised
 from generator.render.fonts import CJKFont
@@ -213,7 +214,8 @@ def _front_matter(edition: Edition, st: Styles, width: float, font: str) -> list
 
 def _form_pages(workspace: Workspace, name: str, font: CJKFont, st: Styles, key: str) -> list:
     form = load_form(workspace, name)
-    ctx = build_context(form, {}, config=workspace.config, blank=True)
+    ctx = build_context(form, blank_tables(form, workspace), config=workspace.config,
+                        blank=True)
     wide = form.definition.get("orientation") == "landscape"
     width = page_size(form)[0] - 2 * MARGIN
     return [
