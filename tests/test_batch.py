@@ -168,3 +168,21 @@ def test_forms_of_one_ticket_each_are_not_batched(run, tmp_path):
     sheet.write_text("visited_at\n2026-11-30 10:00\n", "utf-8")
     result = run("batch", "feedback", "--data", str(sheet))
     assert result.exit_code == 2 and "ticket" in result.output
+
+
+def test_a_bad_sheet_or_an_unknown_form_is_refused_before_anything_is_filed(run, home,
+                                                                           tmp_path):
+    sheet = complaints_csv(tmp_path / "complaints.csv", 2)
+    unknown = run("batch", "nosuch", "--data", str(sheet))
+    assert unknown.exit_code == 2 and "nosuch" in unknown.output
+    short = tmp_path / "short.csv"
+    short.write_text("room\n3-2-1203\n", "utf-8")
+    missing = run("batch", "complaint", "--data", str(short))
+    assert missing.exit_code == 2 and "missing required columns" in missing.output
+    assert "业主姓名 (owner_name)" in missing.output
+    fake = tmp_path / "fake.xlsx"
+    fake.write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 512)  # how a password-protected book starts
+    protected = run("batch", "complaint", "--data", str(fake))
+    assert protected.exit_code == 2 and "fake.xlsx" in protected.output
+    assert files_in_output(home) == []
+    assert not (home / "batches").exists()
