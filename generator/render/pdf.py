@@ -28,7 +28,7 @@ from reportlab.platypus import (
 
 from generator.render.charts import pdf_drawing
 from generator.render.fonts import CJKFont
-from generator.render.qr import qr_drawing
+from generator.render.qr import QrCode
 
 if TYPE_CHECKING:  # render draws a form's layout; it does not load forms
     from generator.documents.forms import Form
@@ -167,7 +167,7 @@ def _grid(item: dict, ctx: dict, st: Styles) -> list[Table]:
 def _grid_with_qr(item: dict, ctx: dict, st: Styles, font: CJKFont, text: str) -> Table:
     """The grid, narrower, with the QR code of `text` on its right."""
     narrow = Styles(font.name, st.width - QR_SIZE)
-    table = Table([[_grid(item, ctx, narrow), qr_drawing(text, QR_SIZE, font.name)]],
+    table = Table([[_grid(item, ctx, narrow), QrCode(text, QR_SIZE)]],
                   colWidths=[narrow.width, QR_SIZE])
     table.setStyle(_style(st, [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
