@@ -79,6 +79,7 @@ def test_the_same_sheet_again_is_refused_unless_resumed_and_then_files_nothing_t
     sheet = complaints_csv(tmp_path / "complaints.csv", 3)
     first = run("batch", "complaint", "--data", str(sheet), "--jobs", "1", "--format", "pdf")
     assert first.exit_code == 0, first.output
+    assert "filing" not in first.output  # no progress bar when the output is not a terminal
     again = run("batch", "complaint", "--data", str(sheet), "--format", "pdf")
     assert again.exit_code == 2 and "--resume" in again.output
     resumed = run("batch", "complaint", "--data", str(sheet), "--jobs", "1", "--format", "pdf",

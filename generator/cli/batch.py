@@ -42,17 +42,18 @@ def batch(form_name: str, source: str, jobs: int | None, resume: bool, combine: 
     from generator.batch.run import run_batch
 
     workspace = open_workspace(home)
+    # a bar on a terminal (the sheet is streamed, so its length is unknown: the bar pulses and
+    # counts), nothing when piped
     show = sys.stderr.isatty() and not as_json
+    unknown_length = (_ for _ in ())  # click's bar pulses for an iterable of no length
+    with click.progressbar(unknown_length, label="filing", file=sys.stderr, show_pos=True,
+                           hidden=not show, item_show_func=_tally) as bar:
+        def progress(result) -> None:
+            bar.update(1, result)
 
-    def progress(result) -> None:
-        click.echo(f"\r{result.rows} read · {result.filed + result.earlier} filed · "
-                   f"{result.failed} refused", nl=False, err=True)
-
-    result = run_batch(workspace, form_name, "-" if source == "-" else Path(source),
-                       jobs=jobs, formats=formats, resume=resume, combine=combine,
-                       group_by=group_by, progress=progress if show else None)
-    if show:
-        click.echo(err=True)
+        result = run_batch(workspace, form_name, "-" if source == "-" else Path(source),
+                           jobs=jobs, formats=formats, resume=resume, combine=combine,
+                           group_by=group_by, progress=progress)
     if as_json:
         echo_json(result.as_json())
     else:
@@ -65,3 +66,9 @@ def batch(form_name: str, source: str, jobs: int | None, resume: bool, combine: 
             click.echo(f"  to print: {result.combined}")
     if result.failed:
         sys.exit(2)
+
+
+def _tally(result) -> str:
+    if result is None:
+        return ""
+    return f"{result.filed + result.earlier} filed, {result.failed} refused"
