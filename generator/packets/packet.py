@@ -104,8 +104,7 @@ def build(workspace: Workspace, *, agreement: str, attachments: list[str],
                       data=json.dumps({"packet": job.record_no, "part": part.title},
                                       ensure_ascii=False), source=(part.name, part.sha256))
     return Packet(FillResult(FORM, job.ticket, job.record_no, job.documents),
-                  manifest["parts"], sum(_page_count(p) for _, p in pages) + 2,
-                  signer is not None)
+                  manifest["parts"], _page_count(content), signer is not None)
 
 
 def _agreement(workspace: Workspace, index, record_no: str):
@@ -195,6 +194,7 @@ def _copy_name(number: int, name: str) -> str:
 
 
 def _page_count(pdf: bytes) -> int:
+    """Pages of the packet as built: its cover and manifest may take more than one each."""
     import io
 
     from pypdf import PdfReader
