@@ -140,6 +140,26 @@ def need_tool(name: str, package: str) -> None:
     pytest.skip(message)
 
 
+def libreoffice_pdfs(docx_files: list[Path], folder: Path, timeout: float = 240
+                     ) -> dict[Path, Path]:
+    """Each DOCX converted to PDF by a real LibreOffice, in one call (its own throwaway
+    profile under `folder`, so parallel runs never share one): DOCX → its PDF."""
+    need_tool("soffice", "libreoffice-writer-nogui")
+    out = folder / "converted"
+    result = subprocess.run(
+        ["soffice", "--headless", "--norestore",
+         f"-env:UserInstallation={(folder / 'lo-profile').as_uri()}",
+         "--convert-to", "pdf", "--outdir", str(out), *map(str, docx_files)],
+        capture_output=True, text=True, timeout=timeout,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    pdfs = {path: out / f"{path.stem}.pdf" for path in docx_files}
+    missing = [path.name for path, pdf in pdfs.items() if not pdf.is_file()]
+    assert not missing, f"LibreOffice did not convert {missing}: {result.stdout}{result.stderr}"
+    shutil.rmtree(folder / "lo-profile", ignore_errors=True)
+    return pdfs
+
+
 @pytest.fixture(autouse=True, scope="session")
 def cjk_font() -> None:
     """Nearly every test makes a PDF, which needs a TrueType CJK font on the machine."""

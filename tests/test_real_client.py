@@ -19,6 +19,7 @@ from generator.workspace import Workspace
 from tests.conftest import (
     body_text,
     expected_values,
+    libreoffice_pdfs,
     need_tool,
     pdf_text,
     pdftotext,
@@ -156,17 +157,7 @@ def converted(tmp_path_factory) -> dict:
     reports = demo_reports(invoke, home)
     register = long_register(invoke, home, workspace, root)
     docx_files = [reports[name]["paths"]["docx"] for name in FORMS] + [register["paths"]["docx"]]
-    out = root / "converted"
-    result = subprocess.run(
-        ["soffice", "--headless", "--norestore",
-         f"-env:UserInstallation={(root / 'lo-profile').as_uri()}",
-         "--convert-to", "pdf", "--outdir", str(out), *map(str, docx_files)],
-        capture_output=True, text=True, timeout=SOFFICE_TIMEOUT,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    pdfs = {path: out / (path.stem + ".pdf") for path in docx_files}
-    not_converted = [p.name for p, pdf in pdfs.items() if not pdf.is_file()]
-    assert not not_converted, f"LibreOffice did not convert {not_converted}: {result.stdout}"
+    pdfs = libreoffice_pdfs(docx_files, root, timeout=SOFFICE_TIMEOUT)
     return {"workspace": workspace, "reports": reports, "register": register, "pdfs": pdfs}
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import subprocess
 import zipfile
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from generator.cli import cli
 from generator.documents.forms import load_form
 from generator.rulebook.model import placeholder_values
 from generator.workspace import Workspace
-from tests.conftest import docx_text, need_tool, pdftotext, squash
+from tests.conftest import docx_text, libreoffice_pdfs, need_tool, pdftotext, squash
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = REPO / "templates" / "rulebook"
@@ -653,19 +652,8 @@ def test_check_names_the_unknown_placeholder_as_written(home, run):
 
 @pytest.mark.soffice
 def test_the_docx_converts_in_libreoffice_with_every_chapter(book, tmp_path):
-    need_tool("soffice", "libreoffice-writer-nogui")
-    out = tmp_path / "converted"
-    result = subprocess.run(
-        ["soffice", "--headless", "--norestore",
-         f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}",
-         "--convert-to", "pdf", "--outdir", str(out), str(book.docx)],
-        capture_output=True, text=True, timeout=SOFFICE_TIMEOUT,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    converted = out / f"{book.docx.stem}.pdf"
-    assert converted.is_file(), result.stdout + result.stderr
+    converted = libreoffice_pdfs([book.docx], tmp_path, timeout=SOFFICE_TIMEOUT)[book.docx]
     text = squash(pdftotext(converted))
     workspace = Workspace.open(book.home)
     for title in CHAPTER_TITLES + [load_form(workspace, n).title("zh") for n in ALL_FORMS]:
         assert squash(title) in text, f"converted DOCX lacks {title}"
-    shutil.rmtree(tmp_path / "lo-profile", ignore_errors=True)

@@ -8,7 +8,6 @@ LibreOffice prints it."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,14 @@ from pypdf import PdfReader
 from generator.cli import cli
 from generator.documents.forms import load_form
 from generator.workspace import Workspace
-from tests.conftest import PrintedLine, need_tool, pdf_lines, squash, ticket_ready_for, write_sample
+from tests.conftest import (
+    PrintedLine,
+    libreoffice_pdfs,
+    pdf_lines,
+    squash,
+    ticket_ready_for,
+    write_sample,
+)
 
 AGREEMENTS = ["minor-works-agreement", "maintenance-agreement"]
 # A page of clause text is some 40 one-line paragraphs: enough extra lines to move the
@@ -112,22 +118,11 @@ def test_the_pdf_signature_page_holds_the_last_clause_and_room_for_seals(filed, 
 
 @pytest.mark.soffice
 def test_the_docx_signature_page_holds_the_last_clause_and_room_for_seals(filed, tmp_path):
-    need_tool("soffice", "libreoffice-writer-nogui")
     # every second length: LibreOffice takes over half a second a file, and the signatures
     # would stand alone at several lengths in a row
     docx_files = [documents["docx"] for name in AGREEMENTS for documents in filed[name][::2]]
-    out = tmp_path / "converted"
-    result = subprocess.run(
-        ["soffice", "--headless", "--norestore",
-         f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}",
-         "--convert-to", "pdf", "--outdir", str(out), *map(str, docx_files)],
-        capture_output=True, text=True, timeout=SOFFICE_TIMEOUT,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
     pages = set()
-    for path in docx_files:
-        converted = out / f"{path.stem}.pdf"
-        assert converted.is_file(), result.stdout + result.stderr
+    for converted in libreoffice_pdfs(docx_files, tmp_path, timeout=SOFFICE_TIMEOUT).values():
         check_signature_page(converted)
         pages.add(len(PdfReader(converted).pages))
     assert len(pages) > 1, "the extra lines never moved the signatures over a page break"

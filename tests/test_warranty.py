@@ -25,7 +25,14 @@ from generator.warranty.periods import (
     season_end,
 )
 from generator.workspace import Workspace
-from tests.conftest import docx_text, need_tool, pdftotext, squash, write_sample
+from tests.conftest import (
+    docx_text,
+    libreoffice_pdfs,
+    need_tool,
+    pdftotext,
+    squash,
+    write_sample,
+)
 
 D = dt.date
 HEATING = parse_season("11-15..03-15")
@@ -332,11 +339,7 @@ def test_an_impossible_unquoted_date_is_refused_naming_the_field(run, home, tmp_
 
 @pytest.mark.soffice
 def test_the_docx_card_is_one_page_in_libreoffice(run, home, tmp_path):
-    need_tool("soffice", "libreoffice-writer")
     paths = filled_card(run, home, tmp_path)
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
-                    "--convert-to", "pdf", "--outdir", str(tmp_path / "lo-pdf"),
-                    str(paths["docx"])], check=True, capture_output=True, timeout=180)
-    converted = tmp_path / "lo-pdf" / (paths["docx"].stem + ".pdf")
+    converted = libreoffice_pdfs([paths["docx"]], tmp_path)[paths["docx"]]
     assert len(PdfReader(str(converted)).pages) == 1
     assert "2030-03-18" in squash(pdftotext(converted))
