@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from generator.errors import ConfigError
+from generator import names
+from generator.errors import ConfigError, UsageError
 
 CONFIG_FILE = "aftersales.toml"
 DATA_KINDS = ("forms", "schemas", "templates")
@@ -196,6 +197,18 @@ def _check_rules(config: dict, problems: list[str]) -> None:
             problems.append(f"'parties.{kind}' must be a list of unit names")
 
 
+def _check_numbering(config: dict, problems: list[str]) -> None:
+    """[tickets]: the prefix and width of ticket numbers, which name folders of the store."""
+    prefix = config["tickets"]["prefix"]
+    try:
+        names.PREFIX.check(prefix, "'tickets.prefix'")
+    except UsageError as exc:
+        problems.append(exc.message)
+    problem = names.check_digits(config["tickets"]["digits"], "tickets.digits")
+    if problem:
+        problems.append(problem)
+
+
 @dataclass
 class Workspace:
     """A resolved workspace: its root directory and merged configuration."""
@@ -223,6 +236,7 @@ class Workspace:
             if not value.strip():
                 problems.append(f"'{key}' must name a folder or file, not {value!r}")
         _check_rules(config, problems)
+        _check_numbering(config, problems)
         if problems:
             raise ConfigError(
                 f"{config_path}: " + "; ".join(problems) + " (see README: Configuration)"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator import names
 from generator.errors import ConfigError, UnknownForm
 from generator.workspace import Workspace, load_yaml, localised  # noqa: F401 (re-exported)
 
@@ -167,6 +168,7 @@ def _stamp(paths) -> tuple:
 
 
 def load_form(workspace: Workspace, name: str) -> Form:
+    names.FORM.check(name, "form", UnknownForm)
     path = workspace.find("forms", f"{name}.yaml")
     if path is None:
         known = ", ".join(list_forms(workspace)) or "none"
@@ -193,6 +195,7 @@ def _read_form(workspace: Workspace, name: str, path: Path) -> Form:
             raise ConfigError(f"{path}: missing key '{key}'")
     if definition.get("ticket", "requires") not in TICKET_MODES:
         raise ConfigError(f"{path}: 'ticket' must be one of {', '.join(TICKET_MODES)}")
+    _check_names(definition, path)
     schema_name = definition.get("schema", name)
     schema_path = workspace.find("schemas", f"{schema_name}.yaml")
     if schema_path is None:
@@ -217,6 +220,19 @@ def _read_form(workspace: Workspace, name: str, path: Path) -> Form:
                 sources=sources, found_as=found_as, clauses=clauses)
     _check_layout(form, path)
     return form
+
+
+def _check_names(definition: dict[str, Any], path: Path) -> None:
+    """The form's names that become file names: its record numbers' prefix, its schema's,
+    clauses' and template's files."""
+    names.PREFIX.check(definition["record_prefix"], f"{path}: record_prefix", ConfigError)
+    if "schema" in definition:
+        names.FORM.check(definition["schema"], f"{path}: schema", ConfigError)
+    if "template" in definition:
+        names.check_file_name(definition["template"], f"{path}: template", ConfigError)
+    for item in definition["layout"] if isinstance(definition["layout"], list) else []:
+        if isinstance(item, dict) and "clauses" in item:
+            names.FORM.check(item["clauses"], f"{path}: clauses", ConfigError)
 
 
 def _check_keys(schema: dict[str, Any], path: Path) -> None:

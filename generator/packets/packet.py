@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator import names
 from generator.documents.fill import FillResult
 from generator.documents.forms import load_form
 from generator.errors import NumberTaken, UsageError
@@ -162,6 +163,8 @@ def _attachment(workspace: Workspace, index, spec: str, number: int,
     path = Path(spec)
     match = RECORD.fullmatch(spec)
     if match is None or path.exists():
+        # the file is copied into the packet's folder under its own name
+        names.check_file_name(path.name, f"attachment {number}")
         return read_attachment(path, number)
     rows = [row for row in index.documents(record_no=match["record"])
             if row["format"] == "pdf"]

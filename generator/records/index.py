@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from generator import names
 from generator.errors import (
     IndexUnavailable,
     NumberTaken,
@@ -298,6 +299,10 @@ class Index:
         or a number the user chose (a rulebook version); `paths(ticket, record_no)` says which
         files the record will write, so a kill can be cleaned up. `batch_key` names the batch
         row it files: a row already filed, or being filed, is refused (RowTaken)."""
+        if ticket is not None:
+            names.TICKET.check(ticket, "ticket")
+        if not isinstance(record, Numbering):
+            names.RECORD_NO.check(record, f"{form} number")
         self.recover()
         stamp = stamp or now_stamp()
         with self.writing() as conn:
@@ -322,7 +327,8 @@ class Index:
                     reservations.c.batch_key == batch_key)).scalar()
                 if taken:
                     raise RowTaken(batch_key, taken)
-            planned = paths(ticket, record_no)
+            planned = [names.check_store_path(path, f"{form} {record_no}:")
+                       for path in paths(ticket, record_no)]
             try:
                 reservation_id = conn.execute(reservations.insert().values(
                     form=form, record_no=record_no, ticket=ticket,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 
+from generator import names
 from generator.documents.fill import FillResult, parse_formats
 from generator.errors import ConfigError, NumberTaken, UsageError
 from generator.records.filing import filing
@@ -20,9 +20,7 @@ from generator.workspace import Workspace
 def build(workspace: Workspace, version: str, effective: dt.date,
           formats: str | list[str] | None = None):
     """Build and index the rulebook. A version, once built, is never rebuilt."""
-    if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.\-]*", version):
-        raise UsageError(f"--version: use letters, digits, dots and hyphens (like 2.1); "
-                         f"got {version!r}")
+    names.RECORD_NO.check(version, "--version")
     rulebook, problems = inspect(workspace)
     if problems:
         raise ConfigError("the rulebook's sources have problems; nothing was built:\n"
