@@ -13,11 +13,11 @@ is found by its reservation number.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from generator.errors import AftersalesError
+from generator.files import inside, write_atomically
 
 PARTIAL = ".partial-"
 # Files in the store that are not documents: the placeholder kept in git.
@@ -65,32 +65,26 @@ class DocumentStore:
     # --- writing -----------------------------------------------------------------------------
 
     def write(self, key: str, content: bytes, reservation: int) -> None:
-        """Put `content` at `key` atomically; never over an existing file."""
+        """Put `content` at `key` atomically; never over an existing file, never outside the
+        store (a symlinked folder inside it that points elsewhere is refused)."""
         final = self.path(key)
-        if final.exists():
+        inside(final, self.root, "document")
+        if final.exists() or final.is_symlink():
             raise StoreConflict(
                 f"{self.display(key)} exists but is not in the index; run `aftersales index "
                 f"verify` and move the stray file away"
             )
-        final.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=final.parent, prefix=f"{PARTIAL}{reservation}-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(content)
-                out.flush()
-                os.fsync(out.fileno())
-            # mkstemp makes the file 0600; a document is as readable as any other file here
-            os.chmod(name, 0o666 & ~_umask())
-            os.replace(name, final)
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
+        write_atomically(final, content, within=self.root,
+                         temp_prefix=f"{PARTIAL}{reservation}-")
 
     def remove(self, keys: Iterable[str], reservation: int) -> None:
-        """Delete what a reservation wrote: its documents and any half-written ones."""
+        """Delete what a reservation wrote: its documents and any half-written ones (never a
+        file outside the store that a symlinked folder leads to)."""
         folders = set()
         for key in keys:
             path = self.path(key)
+            if not path.resolve().is_relative_to(self.root.resolve()):
+                continue
             path.unlink(missing_ok=True)
             folders.add(path.parent)
         for folder in folders:
@@ -140,8 +134,3 @@ def partial_reservation(name: str) -> int | None:
 def _is_folder(entry: os.DirEntry) -> bool:
     return entry.is_dir(follow_symlinks=False)
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
