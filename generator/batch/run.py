@@ -30,6 +30,7 @@ from generator.batch.sheets import SheetRow, read_sheet
 from generator.documents.fill import fill, parse_formats
 from generator.documents.forms import Form, load_form
 from generator.errors import Interrupted, RowTaken, UsageError, ValidationFailed
+from generator.files import WriteFailed, inside, write_atomically
 from generator.records.index import index_of
 from generator.workspace import Workspace
 
@@ -94,7 +95,7 @@ def run_batch(workspace: Workspace, form_name: str, source: Path | str, *,
         raise UsageError(f"this sheet was run before as batch {result.batch} ({len(done)} "
                          f"records filed); run the same command with --resume to file the rest")
     rows = read_sheet(source, form, stdin=stdin, group_by=group_by)
-    report = ErrorReport(workspace.root / REPORTS / result.batch)
+    report = ErrorReport(workspace.root / REPORTS / result.batch, workspace.root)
     try:
         with rows:
             for kind, number, detail in _file_all(workspace, form, rows, done, result, chosen,
@@ -220,13 +221,24 @@ class ErrorReport:
     """The refused records, written as they come: `<batch>-errors.csv` (UTF-8 with a BOM, so
     Excel opens it) and `<batch>-errors.txt`, one line per problem: row, field, reason."""
 
-    def __init__(self, stem: Path) -> None:
+    def __init__(self, stem: Path, workspace_root: Path) -> None:
         self.stem = stem
+        self.workspace_root = workspace_root
         self._csv = self._text = None
         self._writer = None
 
     def add(self, row: int, problems: list[str]) -> None:
+        try:
+            self._add(row, problems)
+        except OSError as exc:
+            raise WriteFailed(f"cannot write the error report {self.stem}-errors.*: "
+                              f"{exc.strerror or exc}") from None
+
+    def _add(self, row: int, problems: list[str]) -> None:
         if self._writer is None:
+            for suffix in ("csv", "txt"):
+                inside(Path(f"{self.stem}-errors.{suffix}"), self.workspace_root,
+                       "the error report")
             self.stem.parent.mkdir(parents=True, exist_ok=True)
             self._csv = open(f"{self.stem}-errors.csv", "w", encoding="utf-8-sig", newline="")
             self._text = open(f"{self.stem}-errors.txt", "w", encoding="utf-8")
@@ -241,9 +253,13 @@ class ErrorReport:
     def close(self) -> list[str]:
         if self._writer is None:
             return []
-        self._csv.close()
-        self._text.close()
         self._writer = None
+        try:
+            self._csv.close()
+            self._text.close()
+        except OSError as exc:
+            raise WriteFailed(f"cannot write the error report {self.stem}-errors.*: "
+                              f"{exc.strerror or exc}") from None
         return [f"{self.stem}-errors.csv", f"{self.stem}-errors.txt"]
 
 
@@ -260,9 +276,5 @@ def _combine(workspace: Workspace, form: Form, result: BatchResult) -> str:
         writer.append(PdfReader(index.store.path(index.store.key(paths[record]))),
                       outline_item=f"{record} (row {row})", import_outline=False)
     target = workspace.root / REPORTS / f"{result.batch}.pdf"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    with open(partial, "wb") as stream:
-        writer.write(stream)
-    partial.replace(target)
+    write_atomically(target, writer.write, within=workspace.root)
     return str(target)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from generator.cli.common import FORMATS_HELP, echo_json, open_workspace, workspace_options
-from generator.errors import UsageError
 
 
 @click.group()
@@ -79,16 +78,10 @@ def forms_template(form_name: str, output: str | None, force: bool, home: str | 
     """
     from pathlib import Path
 
-    from generator.documents.forms import load_form
-    from generator.render.docx_template import build_template
+    from generator.documents.blanks import write_template
 
-    workspace = open_workspace(home)
-    form = load_form(workspace, form_name)
-    target = Path(output) if output else workspace.root / "templates" / form.template_name
-    if target.exists() and not force:
-        raise UsageError(f"{target} exists; use --force to overwrite it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(build_template(form))
+    target = write_template(open_workspace(home), form_name, Path(output) if output else None,
+                            force)
     click.echo(f"wrote {target}")
 
 
@@ -99,18 +92,16 @@ def forms_template(form_name: str, output: str | None, force: bool, home: str | 
 @click.option("--format", "formats", metavar="LIST",
               help=f"{FORMATS_HELP}.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the labels.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
 @workspace_options()
 def forms_blank(form_name: str, directory: str | None, formats: str | None, lang: str | None,
-                home: str | None) -> None:
-    """Write FORM blank, for filling in by hand (not indexed: it is no record)."""
+                force: bool, home: str | None) -> None:
+    """Write FORM blank, for filling in by hand (not indexed: it is no record). Existing files
+    are not overwritten without --force."""
     from pathlib import Path
 
-    from generator.documents.fill import render_blank
+    from generator.documents.blanks import write_blank
 
-    workspace = open_workspace(home)
-    target = Path(directory) if directory else workspace.root / "blank-forms"
-    target.mkdir(parents=True, exist_ok=True)
-    for fmt, content in render_blank(workspace, form_name, formats, lang).items():
-        path = target / f"{form_name}.{fmt}"
-        path.write_bytes(content)
+    for path in write_blank(open_workspace(home), form_name, Path(directory) if directory
+                            else None, formats, lang, force):
         click.echo(f"wrote {path}")
