@@ -37,7 +37,7 @@ def sample(name: str) -> dict:
 
 
 def as_yaml(data: dict) -> str:
-    """YAML, so a float such as .inf or .nan reaches the reader as a number."""
+    """YAML, as a user writes it: a float such as .inf or .nan reaches the reader as its text."""
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
@@ -88,19 +88,19 @@ MINOR_CASES = {
     "unit price 1e16 as a number": (
         edit_row("items", 1, unit_price=1e16),
         "单价(元) (items[1].unit_price): must be an amount in yuan up to "
-        "9,999,999,999,999.99; got 1e+16"),
+        "9,999,999,999,999.99; got '1.0e+16'"),
     "unit price nan": (
         edit_row("items", 3, unit_price=float("nan")),
         "单价(元) (items[3].unit_price): must be an amount in yuan up to "
-        "9,999,999,999,999.99; got nan"),
+        "9,999,999,999,999.99; got '.nan'"),
     "quantity inf": (
         edit_row("items", 1, quantity=float("inf")),
-        "数量 (items[1].quantity): must be a finite number; got inf"),
+        "数量 (items[1].quantity): must be a finite number; got '.inf'"),
     "quantity 1e16": (
         edit_row("items", 1, quantity=1e16), "数量 (items[1].quantity): max value is 1000000"),
     "penalty nan": (
         edit(penalty_per_mille=float("nan")),
-        "日违约金（‰） (penalty_per_mille): must be a finite number; got nan"),
+        "日违约金（‰） (penalty_per_mille): must be a finite number; got '.nan'"),
     "penalty too high": (edit(penalty_per_mille=6),
                          "日违约金（‰） (penalty_per_mille): max value is 5"),
     "penalty too low": (edit(penalty_per_mille=0.05),
@@ -197,7 +197,7 @@ UPKEEP_CASES = {
     "rate inf": (
         edit_row("rates", 1, unit_price=float("inf")),
         "单价(元) (rates[1].unit_price): must be an amount in yuan up to "
-        "9,999,999,999,999.99; got inf"),
+        "9,999,999,999,999.99; got '.inf'"),
     "tax number with a wrong check character": (
         edit(party_a_tax_id="91330100MA2H3K7N54"),
         "甲方统一社会信用代码 (party_a_tax_id): the check character (the 18th) of "

@@ -195,11 +195,18 @@ def test_text_longer_than_a_page_runs_on_and_comes_back_whole(run, home):
             assert squash(value) in text, f"{key} is not whole"
 
 
-def test_yaml_yes_no_in_a_text_field_says_to_quote_it(run):
+def test_yaml_no_in_a_text_field_is_the_text_no(run):
     text = "\n".join(f"{k}: {v}" for k, v in sample().items() if k != "remarks"
                      and "\n" not in str(v))
-    result = run("fill", "complaint", "--data", "-", input=text + "\nremarks: no\n"
+    result = run("fill", "complaint", "--data", "-", "--json", input=text + "\nremarks: no\n"
                  + "description: 漏水\n")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)["documents"][0]["path"]
+    assert json.loads(run("index", "show", document, "--json").output)["data"]["remarks"] == "no"
+
+
+def test_json_true_in_a_text_field_says_to_quote_it(run):
+    result = run("fill", "complaint", "--data", "-", input=as_input(sample() | {"remarks": False}))
     assert result.exit_code == 2
-    assert ("备注 (remarks): must be of string type; got False — YAML reads yes, no, on and off "
-            "as true/false, so put the text in quotes") in result.output
+    assert ("备注 (remarks): must be of string type; got False — JSON reads true and false as "
+            "yes/no, so put the text in quotes") in result.output

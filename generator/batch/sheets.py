@@ -21,7 +21,6 @@ import csv
 import datetime as dt
 import difflib
 import itertools
-import json
 import re
 import sys
 import warnings
@@ -37,6 +36,7 @@ from openpyxl.styles.numbers import is_datetime
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
+from generator.documents.datafile import MAX_CHARS, read_json
 from generator.documents.forms import Field, Form
 from generator.documents.validate import key_lookup
 from generator.errors import UsageError
@@ -273,8 +273,18 @@ def _json_lines(path: Path) -> tuple[TextIO, Iterator[tuple[int, str]]]:
         if BINARY_BYTES.search(stream.read(CHUNK)):
             raise UsageError(f"{path.name}: not a text file (it holds binary bytes)")
     stream = path.open(encoding="utf-8-sig")
-    return stream, ((number, line) for number, line in enumerate(stream, start=1)
+    return stream, ((number, line) for number, line in enumerate(_bounded_lines(stream), start=1)
                     if line.strip())
+
+
+def _bounded_lines(stream: TextIO) -> Iterator[str]:
+    """The stream's lines, each cut after MAX_CHARS + 1 characters (the rest skipped), so one
+    enormous line costs no more memory than a row read_json refuses by its size."""
+    while line := stream.readline(MAX_CHARS + 1):
+        if len(line) > MAX_CHARS and not line.endswith("\n"):
+            while (rest := stream.readline(CHUNK)) and not rest.endswith("\n"):
+                pass
+        yield line
 
 
 def _json_records(lines: Iterator[tuple[int, str]], name: str) -> Iterator[SheetRow]:
@@ -293,9 +303,9 @@ def _json_objects(lines: Iterator[tuple[int, str]], name: str) -> Iterator[Sheet
     try:
         for number, line in lines:
             try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield SheetRow(number, {}, [f"line {number}: not JSON ({exc})"])
+                value = read_json(line, "", first_line=number)
+            except UsageError as exc:
+                yield SheetRow(number, {}, [exc.message])
                 continue
             if not isinstance(value, dict):
                 yield SheetRow(number, {}, [f"line {number}: a JSON {type(value).__name__}, "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
 
@@ -19,48 +18,6 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
             raise UsageError(f"--set expects key=value, got {item!r}")
         pairs[key.strip()] = value
     return pairs
-
-
-def _input_loader():
-    """A safe YAML loader that leaves dates as text: validation reads them and refuses an
-    impossible one (2029-02-29) naming the field, where PyYAML would raise mid-parse."""
-    import yaml
-
-    class InputLoader(yaml.SafeLoader):
-        yaml_implicit_resolvers = {
-            first: [(tag, regexp) for tag, regexp in resolvers
-                    if tag != "tag:yaml.org,2002:timestamp"]
-            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-        }
-
-    return InputLoader
-
-
-def _load_data(source: str | None) -> dict[str, Any]:
-    if source is None:
-        return {}
-    import yaml
-
-    loader = _input_loader()
-
-    try:
-        if source == "-":
-            text = sys.stdin.read()
-        else:
-            with open(source, encoding="utf-8") as handle:
-                text = handle.read()
-        data = yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
-    except OSError as exc:
-        raise UsageError(f"--data: cannot read {source}: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"--data: {source} is not UTF-8 text ({exc.reason})") from exc
-    except yaml.YAMLError as exc:
-        raise UsageError(f"--data: {source} is neither YAML nor JSON: {exc}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise UsageError(f"--data: {source} must hold a mapping of field: value")
-    return data
 
 
 @click.command()
@@ -89,13 +46,14 @@ def fill(form_name: str, data_source: str | None, assignments: tuple[str, ...],
     import datetime as dt
 
     from generator.documents import fill as filling
+    from generator.documents.datafile import load_data
     from generator.documents.forms import load_form
     from generator.documents.prompts import ask_missing
 
     workspace = open_workspace(home)
     if data_source == "-" and prompt:
         raise UsageError("--data - reads standard input, so it cannot also answer prompts")
-    data = _load_data(data_source)
+    data = load_data(data_source) if data_source is not None else {}
     data.update(_parse_set(assignments))
     if prompt is None:
         prompt = data_source != "-" and sys.stdin.isatty()

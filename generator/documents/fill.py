@@ -63,7 +63,8 @@ def to_json(data: dict[str, Any]) -> str:
             return str(value)
         raise TypeError(f"cannot store {type(value).__name__}")
 
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, default=encode)
+    # allow_nan=False: NaN and Infinity are not JSON; no reader of the index could load them
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, default=encode, allow_nan=False)
 
 
 def parse_formats(formats: str | list[str] | None, workspace: Workspace,

@@ -74,69 +74,135 @@ def uscc_check_character(first17: str) -> str:
 # --- normalising -----------------------------------------------------------------------------
 
 
+# Text a user types is matched against these ASCII patterns before Python parses it, so what
+# Python would also accept — Arabic-Indic digits, 1_000, ISO week dates (2026-W48-6), a time
+# zone, nan and inf — is refused by name, never read as something else.
+INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+AMOUNT = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?",
+                    re.ASCII)
+NOT_FINITE = re.compile(r"[+-]?\.?(?:nan|inf|infinity)", re.ASCII | re.IGNORECASE)
+TIME_OF_DAY = r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+DATETIME = re.compile(rf"[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}(?:[ T]{TIME_OF_DAY})?", re.ASCII)
+TIME = re.compile(TIME_OF_DAY, re.ASCII)
+# A whole number is stored as a 64-bit integer by anything that reads the index (SQLite, JSON
+# readers in other languages); a number field keeps the 15 significant digits a float holds.
+MAX_INTEGER_DIGITS = 18
+MAX_SIGNIFICANT_DIGITS = 15
+YES = ("yes", "y", "true", "1", "是")
+NO = ("no", "n", "false", "0", "否")
+
+
 def _parse(kind: str, value: Any) -> Any:
-    """Turn text (from --set, prompts, CSV) into the schema's type; leave other values alone so
-    cerberus reports a wrong type itself. Raises ValueError with a reason."""
+    """Turn text (from a data file, --set, prompts, a sheet) into the schema's type; leave other
+    values alone (an XLSX cell's number or date) but for their range, so cerberus reports a
+    wrong type itself. Raises ValueError with a reason."""
     if kind == "money":
-        if isinstance(value, bool):
-            raise ValueError("must be an amount in yuan, like 1234.50")
-        if isinstance(value, int | float | str | Decimal):
-            try:
-                amount = Decimal(str(value).replace(",", "").strip())
-            except InvalidOperation:
-                raise ValueError("must be an amount in yuan, like 1234.50") from None
-            if not amount.is_finite() or abs(amount) > MONEY_MAX:
-                raise ValueError(f"must be an amount in yuan up to {MONEY_MAX:,}")
-            if amount != amount.quantize(Decimal("0.01")):
-                raise ValueError("must be an amount in yuan with at most 2 decimals")
-            return amount.quantize(Decimal("0.01"))
+        return _money(value)
+    if isinstance(value, str):
+        parse = TEXT_PARSERS.get(kind)
+        if parse:
+            return parse(value.strip())
+        # Line endings are normalised; trailing blanks are never meaningful on a paper form.
+        return value.strip().replace("\r\n", "\n")
+    if isinstance(value, bool):
         return value
+    if isinstance(value, int) and abs(value) >= 10 ** MAX_INTEGER_DIGITS:
+        raise ValueError(f"must be a whole number of at most {MAX_INTEGER_DIGITS} digits")
     if kind in ("number", "float") and isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("must be a finite number")  # JSON's NaN, YAML's .inf
-    if not isinstance(value, str):
-        if kind == "string" and isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)  # YAML reads 1203 as a number; a room or record no. is text
-        if kind == "datetime" and isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return dt.datetime.combine(value, dt.time())
-        return value
-    text = value.strip()
-    if kind == "date":
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise ValueError("must be a date like 2026-11-28") from None
-    if kind == "datetime":
-        try:
-            return dt.datetime.fromisoformat(text.replace("T", " ")).replace(second=0)
-        except ValueError:
-            raise ValueError("must be a date and time like 2026-11-28 09:30") from None
-    if kind == "time":
-        try:
+        raise ValueError("must be a finite number")
+    if kind == "string" and isinstance(value, int | float):
+        return str(value)  # a sheet's cell holds room 1203 as a number; a room is text
+    if kind == "datetime" and isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time())
+    return value
+
+
+def _money(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError("must be an amount in yuan, like 1234.50")
+    text = str(value).strip()
+    if NOT_FINITE.fullmatch(text):
+        raise ValueError(f"must be an amount in yuan up to {MONEY_MAX:,}")
+    if isinstance(value, str) and not AMOUNT.fullmatch(text):
+        raise ValueError("must be an amount in yuan, like 1234.50")
+    try:
+        amount = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        raise ValueError("must be an amount in yuan, like 1234.50") from None
+    if not amount.is_finite() or abs(amount) > MONEY_MAX:
+        raise ValueError(f"must be an amount in yuan up to {MONEY_MAX:,}")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("must be an amount in yuan with at most 2 decimals")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _integer(text: str) -> int:
+    if not INTEGER.fullmatch(text):
+        raise ValueError("must be a whole number")
+    if len(text.lstrip("+-")) > MAX_INTEGER_DIGITS:
+        raise ValueError(f"must be a whole number of at most {MAX_INTEGER_DIGITS} digits")
+    return int(text)
+
+
+def _number(text: str) -> int | float:
+    """A whole number stays an int (printed as 12, not 12.0), as YAML and JSON read it."""
+    if NOT_FINITE.fullmatch(text):
+        raise ValueError("must be a finite number")
+    if not NUMBER.fullmatch(text):
+        raise ValueError("must be a number")
+    if len(Decimal(text).normalize().as_tuple().digits) > MAX_SIGNIFICANT_DIGITS:
+        raise ValueError(f"must be a number of at most {MAX_SIGNIFICANT_DIGITS} significant "
+                         f"digits")
+    if INTEGER.fullmatch(text):
+        return int(text)
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("must be a finite number")
+    return number
+
+
+def _date(text: str) -> dt.date:
+    if not DATE.fullmatch(text):
+        raise ValueError("must be a date like 2026-11-28")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError("must be a date like 2026-11-28") from None  # 2026-02-30
+
+
+def _datetime(text: str) -> dt.datetime:
+    if not DATETIME.fullmatch(text):
+        raise ValueError("must be a date and time like 2026-11-28 09:30")
+    try:
+        return dt.datetime.fromisoformat(text.replace("T", " ")).replace(second=0)
+    except ValueError:
+        raise ValueError("must be a date and time like 2026-11-28 09:30") from None
+
+
+def _time(text: str) -> dt.time:
+    try:
+        if TIME.fullmatch(text):
             return dt.time.fromisoformat(text)
-        except ValueError:
-            raise ValueError("must be a time like 09:30") from None
-    if kind == "integer":
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError("must be a whole number") from None
-    if kind in ("number", "float"):
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError("must be a number") from None
-        if not math.isfinite(number):
-            raise ValueError("must be a finite number")
-        return number
-    if kind == "boolean":
-        lowered = text.lower()
-        if lowered in ("yes", "y", "true", "1", "是"):
-            return True
-        if lowered in ("no", "n", "false", "0", "否"):
-            return False
-        raise ValueError("must be yes or no")
-    # Line endings are normalised; trailing blanks are never meaningful on a paper form.
-    return text.replace("\r\n", "\n")
+    except ValueError:
+        pass
+    raise ValueError("must be a time like 09:30")
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in YES:
+        return True
+    if lowered in NO:
+        return False
+    raise ValueError("must be yes or no")
+
+
+TEXT_PARSERS: dict[str, Callable[[str], Any]] = {
+    "integer": _integer, "number": _number, "float": _number, "date": _date,
+    "datetime": _datetime, "time": _time, "boolean": _boolean,
+}
 
 
 def _resolve_choice(fld: Field, value: Any) -> Any:
@@ -256,9 +322,9 @@ def _reason(error: cerberus_errors.ValidationError, fields: dict[str, Field]) ->
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         return f"unknown field (not in the form's schema{hint})"
     if error.code == cerberus_errors.BAD_TYPE.code:
-        if isinstance(error.value, bool):  # YAML 1.1 reads yes/no/on/off as booleans
-            return (f"must be of {error.constraint} type; got {error.value!r} — YAML reads "
-                    f"yes, no, on and off as true/false, so put the text in quotes")
+        if isinstance(error.value, bool):  # JSON's true and false are not text
+            return (f"must be of {error.constraint} type; got {error.value!r} — JSON reads "
+                    f"true and false as yes/no, so put the text in quotes")
         return f"must be of {error.constraint} type; got {error.value!r}"
     message = cerberus_errors.BasicErrorHandler.messages.get(error.code, "invalid")
     return message.format(*error.info, constraint=error.constraint, field=error.field,

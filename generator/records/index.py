@@ -429,7 +429,8 @@ class Index:
     @staticmethod
     def _event(ticket: str | None, at: str, kind: str, detail: dict) -> dict[str, Any]:
         return {"ticket": ticket, "at": at, "kind": kind,
-                "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True)}
+                "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True,
+                                      allow_nan=False)}
 
     def _append(self, conn: sa.Connection, ticket: str | None,
                 entries: list[tuple[str, dict[str, Any]]], new_chain: bool = False) -> list[int]:

@@ -26,7 +26,8 @@ FIELDS = {
 
 
 def canonical(values: Any) -> bytes:
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"),
+                      allow_nan=False).encode("utf-8")
 
 
 def row_hash(kind: str, row: Mapping[str, Any]) -> str:
@@ -68,4 +69,5 @@ def fold(facts: dict[str, Any], sets: Mapping[str, Any] | None) -> dict[str, Any
 
 
 def facts_text(facts: dict[str, Any]) -> str:
-    return json.dumps(facts, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return json.dumps(facts, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                      allow_nan=False)
