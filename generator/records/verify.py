@@ -460,7 +460,10 @@ def _explained(index: Index, path: str, pending: dict[str, Any]) -> bool:
     key = f"#{reservation}" if reservation is not None else path
     if key in pending:
         return True
-    with index.reading() as fresh:
+    # One snapshot for both questions below. Asked as two statements under PostgreSQL's READ
+    # COMMITTED, a fill committing between them was in neither: not yet a document when the
+    # first looked, no longer reserved when the second did — an "unindexed" file in flight.
+    with index.reading(snapshot=True) as fresh:
         if fresh is None:
             return False
         if reservation is not None:
