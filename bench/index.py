@@ -362,8 +362,7 @@ def event(ticket: str, at: str, kind: str, detail: dict) -> dict:
 
 def load_sample(workspace: Workspace) -> Sample:
     form = load_form(workspace, FORM)
-    clean = prepare(workspace, form, form.sample, None, ["docx", "pdf"],
-                    dt.datetime(2026, 3, 1, 8, 0))
+    clean = prepare(workspace, form, form.sample, None, dt.datetime(2026, 3, 1, 8, 0))
     sources = {"docx": source_of(workspace, workspace.find("templates", form.template_name)),
                "pdf": source_of(workspace, form.sources["form"])}
     return Sample(to_json(clean), sources, form.record_prefix,

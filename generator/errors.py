@@ -7,7 +7,47 @@ calls `sys.exit`.
 
 from __future__ import annotations
 
+import unicodedata
+
 import click
+
+# How much of a user's value a message quotes: enough to recognise it, never a whole file.
+QUOTED_LENGTH = 60
+# Characters that act on a terminal (ESC starts a colour or cursor sequence, CR overwrites the
+# line), reorder or hide text (bidi controls, zero-width characters) or cannot be encoded at
+# all (lone surrogates from undecodable file names): a message shows them as \u escapes.
+INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def escape_invisible(text: str, keep: str = "\n") -> str:
+    """`text` with every control, format and separator character (but those in `keep`) written
+    as a `\\u` escape, so printing it shows what it holds; Chinese and other text unchanged."""
+    return "".join(char if char in keep or unicodedata.category(char) not in INVISIBLE
+                   else _escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def shorten(text: str, limit: int = QUOTED_LENGTH) -> str:
+    """`text` cut to `limit` characters, saying how long it was: "abc… (10,000,000 characters)"."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def quote(value: object, limit: int = QUOTED_LENGTH) -> str:
+    """A user's value as a message quotes it: text in quotes ('fax'), anything else as Python
+    writes it; cut to `limit` characters and with invisible characters (line breaks too)
+    escaped, so a value of any length or content gives a readable one-line message."""
+    if not isinstance(value, str):
+        return escape_invisible(shorten(repr(value), limit), keep="")
+    mark = '"' if "'" in value and '"' not in value else "'"
+    shown = escape_invisible(value[:limit], keep="").replace("\\u000a", "\\n")
+    more = f"… ({len(value):,} characters)" if len(value) > limit else ""
+    return f"{mark}{shown}{mark}{more}"
 
 
 class AftersalesError(click.ClickException):
@@ -17,6 +57,10 @@ class AftersalesError(click.ClickException):
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
+
+    def format_message(self) -> str:
+        # Messages quote file names, keys and values a user (or an attacker) chose.
+        return escape_invisible(self.message)
 
 
 class UsageError(AftersalesError):

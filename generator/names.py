@@ -11,10 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from generator.errors import UsageError
+from generator.errors import UsageError, quote
 
-# How much of a refused value an error message shows: enough to recognise it.
-SHOWN_CHARS = 60
 # Longest file name most file systems take, in bytes of UTF-8.
 NAME_BYTES = 255
 # Characters no file name may hold: path separators, and those a person cannot see or that
@@ -35,7 +33,7 @@ class NameRule:
         """`value` if it follows the rule, else `error` naming `where` and the rule."""
         if isinstance(value, str) and self.pattern.fullmatch(value):
             return value
-        raise error(f"{where}: {shown(value)} is refused: {self.what} is {self.words}")
+        raise error(f"{where}: {quote(value)} is refused: {self.what} is {self.words}")
 
 
 FORM = NameRule(
@@ -61,7 +59,7 @@ def check_digits(value: object, where: str) -> str | None:
     if type(value) is int and value in DIGITS:
         return None
     return (f"'{where}' must be a whole number from {DIGITS.start} to {DIGITS.stop - 1}, not "
-            f"{shown(value)}")
+            f"{quote(value)}")
 
 
 def check_file_name(name: str, where: str, error: type[UsageError] = UsageError) -> str:
@@ -69,7 +67,7 @@ def check_file_name(name: str, where: str, error: type[UsageError] = UsageError)
     could leave its folder, hide, or read differently from what it is."""
     problem = _file_name_problem(name) if isinstance(name, str) else "it is not text"
     if problem:
-        raise error(f"{where}: {shown(name)} is refused as a file name: {problem}")
+        raise error(f"{where}: {quote(name)} is refused as a file name: {problem}")
     return name
 
 
@@ -77,7 +75,7 @@ def check_store_path(path: str, where: str) -> str:
     """A path inside the document store ("SH-2026-000001/complaint_TS-2026-0001.pdf"): relative,
     each of its parts a file name `check_file_name` accepts."""
     for part in path.split("/"):
-        check_file_name(part, f"{where} {shown(path)}")
+        check_file_name(part, f"{where} {quote(path)}")
     return path
 
 
@@ -95,11 +93,3 @@ def _file_name_problem(name: str) -> str | None:
             return f"it holds the invisible or control character U+{ord(char):04X}"
     return None
 
-
-def shown(value: object) -> str:
-    """A value as an error message shows it: quoted, escapes visible, cut to a readable
-    length."""
-    text = repr(value)
-    if len(text) <= SHOWN_CHARS:
-        return text
-    return f"{text[:SHOWN_CHARS]}… ({len(text)} characters)"

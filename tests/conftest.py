@@ -32,7 +32,7 @@ def expected_values(workspace: Workspace, name: str, data: dict, ticket: str) ->
     """Every value as it must be printed (choices by their Chinese label, money with 2 decimals),
     including those inherited from the ticket."""
     form = load_form(workspace, name)
-    clean = prepare(workspace, form, data, ticket, ["docx"], dt.datetime.now())
+    clean = prepare(workspace, form, data, ticket, dt.datetime.now())
     values = []
     for key, fld in form.fields.items():
         if fld.columns:

@@ -169,15 +169,6 @@ def test_unprintable_characters_are_refused_by_name(run, home, value, named):
     assert_nothing_written(run, home)
 
 
-def test_docx_only_does_not_need_the_pdf_font(run, home):
-    """A character the PDF font lacks is fine when no PDF is made; the DOCX keeps it."""
-    result = run("fill", "complaint", "--format", "docx", "--data", "-", "--json",
-                 input=as_input(sample() | {"owner_name": "笑😀"}))
-    assert result.exit_code == 0, result.output
-    path = home / json.loads(result.output)["documents"][0]["path"]
-    assert "笑😀" in docx_text(path)
-
-
 def test_text_longer_than_a_page_runs_on_and_comes_back_whole(run, home):
     """The longest values the schema allows, in a text box and in a one-pair grid row: they
     run over page breaks, and reading the pages back (without header and footer) gives them

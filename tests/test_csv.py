@@ -234,7 +234,7 @@ def test_a_blank_form_is_its_labels_and_table_headers(run, home):
 def context(workspace: Workspace, name: str, ticket: str):
     form = load_form(workspace, name)
     number = None if form.ticket_mode == "none" else ticket
-    clean = prepare(workspace, form, dict(form.sample), number, ["csv"], dt.datetime.now())
+    clean = prepare(workspace, form, dict(form.sample), number, dt.datetime.now())
     ctx = build_context(form, clean, config=workspace.config, language="zh",
                         record_no=f"{form.record_prefix}-2026-0001", ticket=number or "")
     return form, ctx

@@ -34,8 +34,7 @@ def context(workspace: Workspace, name: str, ticket: str, language: str = "zh",
     """The display context of the form's sample data (with `changes`), as `fill` builds it."""
     form = load_form(workspace, name)
     number = None if form.ticket_mode == "none" else ticket
-    clean = prepare(workspace, form, {**form.sample, **changes}, number, ["pdf"],
-                    dt.datetime.now())
+    clean = prepare(workspace, form, {**form.sample, **changes}, number, dt.datetime.now())
     ctx = build_context(form, clean, config=workspace.config, language=language,
                         record_no=f"{form.record_prefix}-2026-0001", ticket=number or "")
     return form, ctx

@@ -39,7 +39,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from generator.documents.datafile import MAX_CHARS, read_json
 from generator.documents.forms import Field, Form
 from generator.documents.validate import key_lookup
-from generator.errors import UsageError
+from generator.errors import QUOTED_LENGTH, UsageError, quote, shorten
 
 SUPPORTED = (".csv", ".tsv", ".xlsx", ".jsonl")
 ZIP_MAGIC = b"PK\x03\x04"
@@ -377,8 +377,10 @@ def _columns(form: Form, headers: list[str], name: str) -> list[Column | None]:
     known = _known_columns(form)
     unknown = [h for h in headers if h and h not in known]
     if unknown:
-        guesses = [f"{h} (did you mean {' or '.join(close)}?)" if close else h
-                   for h in unknown for close in [difflib.get_close_matches(h, known, n=2)]]
+        # a header is whatever the sheet's first row holds: cut it before comparing or quoting
+        guesses = [f"{shorten(h)} (did you mean {' or '.join(close)}?)" if close else shorten(h)
+                   for h in unknown
+                   for close in [difflib.get_close_matches(h[:QUOTED_LENGTH], known, n=2)]]
         listed = ", ".join(dict.fromkeys(c.describe() for c in known.values()))
         raise UsageError(f"{name}: unknown columns: {', '.join(guesses)}; the form "
                          f"'{form.name}' has: {listed}")
@@ -495,7 +497,7 @@ def _grouped(form: Form, columns: list[Column | None], rows: Table, key: str
             current = None
             continue
         if value in started:
-            problems.append(f"row {number}: {named} {value!r} began a record on row "
+            problems.append(f"row {number}: {named} {quote(value)} began a record on row "
                             f"{started[value]} already; rows of one record must be "
                             f"consecutive (sort the sheet by {fld.label()})")
         started.setdefault(value, number)
@@ -514,8 +516,8 @@ def _merge(form: Form, record: SheetRow, data: dict[str, Any], number: int) -> l
         elif key not in record.data:
             record.data[key] = value
         elif record.data[key] != value:
-            problems.append(f"row {number}: {fld.label()} ({key}) is {value!r} here but "
-                            f"{record.data[key]!r} on row {record.number}; a record's rows "
+            problems.append(f"row {number}: {fld.label()} ({key}) is {quote(value)} here but "
+                            f"{quote(record.data[key])} on row {record.number}; a record's rows "
                             f"repeat its fields or leave them blank")
     return problems
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from generator.errors import AftersalesError, UsageError
+from generator.errors import AftersalesError, UsageError, escape_invisible
 
 # --format's help: the formats every filing command writes (documents.fill.FORMATS)
 FORMATS_HELP = "Comma-separated formats: docx, pdf, xlsx, csv"
@@ -39,6 +39,13 @@ def open_workspace(home: str | None):
     workspace = Workspace.open(home)
     click.get_current_context().call_on_close(workspace.close)
     return workspace
+
+
+def say(text: str = "", **options: Any) -> None:
+    """click.echo for lines that hold what people typed or named (notes, names, file names):
+    control and format characters shown as \\u escapes, as error messages show them, so a
+    listing cannot recolour, rewrite or reorder the terminal."""
+    click.echo(escape_invisible(text), **options)
 
 
 def echo_json(value: Any) -> None:

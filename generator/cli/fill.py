@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from generator.cli.common import FORMATS_HELP, echo_json, open_workspace, workspace_options
-from generator.errors import UsageError
+from generator.cli.common import FORMATS_HELP, echo_json, open_workspace, say, workspace_options
+from generator.errors import UsageError, quote
 
 
 def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
@@ -15,7 +15,7 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"--set expects key=value, got {item!r}")
+            raise UsageError(f"--set expects key=value, got {quote(item)}")
         pairs[key.strip()] = value
     return pairs
 
@@ -65,7 +65,7 @@ def fill(form_name: str, data_source: str | None, assignments: tuple[str, ...],
             form, data,
             ask=lambda text, default: click.prompt(text, default=default, show_default=bool(
                 default), err=True),
-            say=lambda text: click.echo(text, err=True),
+            say=lambda text: say(text, err=True),
             language=language,
         )
     result = filling.fill(workspace, form_name, data, ticket=ticket, formats=formats,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from generator.cli.common import echo_json, open_workspace, workspace_options
-from generator.errors import AftersalesError, UnknownTicket, UsageError
+from generator.cli.common import echo_json, open_workspace, say, workspace_options
+from generator.errors import AftersalesError, UnknownTicket, UsageError, quote, shorten
 
 DEFAULT_KEY = Path("~/.config/aftersales/signing.key")
 LISTED = ("id", "ticket", "entry", "form", "record_no", "format", "path", "sha256", "size",
@@ -45,25 +45,25 @@ def index_list(ticket: str | None, form_name: str | None, home: str | None,
     """List indexed documents, oldest first (streamed: any number of rows in little memory)."""
     _, records = _index(home)
     if ticket and records.ticket(ticket) is None:
-        raise UnknownTicket(f"unknown ticket {ticket}")
+        raise UnknownTicket(f"unknown ticket {shorten(ticket)}")
     rows = records.documents(ticket=ticket, form=form_name)
     if as_json:
         # one row at a time, so a million documents need no more memory than one
         first = True
-        click.echo("[", nl=False)
+        say("[", nl=False)
         for row in rows:
-            click.echo(("\n  " if first else ",\n  ")
+            say(("\n  " if first else ",\n  ")
                        + json.dumps({k: row[k] for k in LISTED}, ensure_ascii=False), nl=False)
             first = False
-        click.echo("]" if first else "\n]")
+        say("]" if first else "\n]")
         return
     empty = True
     for row in rows:
         empty = False
-        click.echo(f"{row['id']:>5}  {row['ticket'] or '-':<16} {row['form']:<16} "
+        say(f"{row['id']:>5}  {row['ticket'] or '-':<16} {row['form']:<16} "
                    f"{row['record_no']:<14} {row['format']:<5} {row['created_at']}  {row['path']}")
     if empty:
-        click.echo("no documents")
+        say("no documents")
 
 
 @index.command("show")
@@ -74,16 +74,16 @@ def index_show(document: str, home: str | None, as_json: bool) -> None:
     _, records = _index(home)
     row = records.document(document)
     if row is None:
-        raise UsageError(f"no document {document!r} in the index; see `aftersales index list`")
+        raise UsageError(f"no document {quote(document)} in the index; see `aftersales index list`")
     row["data"] = json.loads(row["data"])
     if as_json:
         echo_json(row)
         return
     for key, value in row.items():
         if key != "data":
-            click.echo(f"{key:<16} {value}")
-    click.echo("data:")
-    click.echo(json.dumps(row["data"], ensure_ascii=False, indent=2))
+            say(f"{key:<16} {value}")
+    say("data:")
+    say(json.dumps(row["data"], ensure_ascii=False, indent=2))
 
 
 @index.command("verify")
@@ -119,7 +119,7 @@ def index_verify(home: str | None, as_json: bool) -> None:
     if report.checkpoint:
         signed = (f"; history signed up to checkpoint {report.checkpoint['id']} "
                   f"({report.checkpoint['at']})")
-    click.echo(f"OK: {report.documents} documents verified, nothing unindexed{signed}{notes}")
+    say(f"OK: {report.documents} documents verified, nothing unindexed{signed}{notes}")
 
 
 @index.command("checkpoint")
@@ -139,11 +139,11 @@ def index_checkpoint(home: str | None, as_json: bool) -> None:
                    "key": taken.key_id, "documents": taken.documents, "events": taken.events,
                    "signed_rows": taken.entries, "log": str(taken.log) if taken.log else None})
         return
-    click.echo(f"checkpoint {taken.id} signed with key {taken.key_id}: {taken.documents} "
+    say(f"checkpoint {taken.id} signed with key {taken.key_id}: {taken.documents} "
                f"documents, {taken.events} events ({taken.entries} rows new since the last "
                f"checkpoint)")
     if taken.log:
-        click.echo(f"recorded in {taken.log} (keep it: it shows if checkpoints are removed)")
+        say(f"recorded in {taken.log} (keep it: it shows if checkpoints are removed)")
 
 
 @index.command("keygen")
@@ -156,11 +156,11 @@ def index_keygen(path: str | None) -> None:
 
     target = Path(path).expanduser() if path else DEFAULT_KEY.expanduser()
     private, public, key_id = keygen(target.resolve())
-    click.echo(f"wrote {private} (mode 0600) and {public}; key id {key_id}")
-    click.echo("name it in aftersales.toml, and keep it off the machine that holds the index "
+    say(f"wrote {private} (mode 0600) and {public}; key id {key_id}")
+    say("name it in aftersales.toml, and keep it off the machine that holds the index "
                "if you can:")
-    click.echo(f'  [index]\n  signing_key = "{private}"')
-    click.echo(f"auditors who only check need the public half: public_key = \"{public}\"")
+    say(f'  [index]\n  signing_key = "{private}"')
+    say(f"auditors who only check need the public half: public_key = \"{public}\"")
 
 
 @index.command("upgrade")
@@ -172,9 +172,9 @@ def index_upgrade(home: str | None) -> None:
     before, after = records.upgrade()
     where = records.location.shown()
     if before == after:
-        click.echo(f"the index at {where} is up to date (revision {after})")
+        say(f"the index at {where} is up to date (revision {after})")
     else:
-        click.echo(f"upgraded the index at {where} from {before or 'nothing'} to revision "
+        say(f"upgraded the index at {where} from {before or 'nothing'} to revision "
                    f"{after}")
 
 
@@ -194,9 +194,9 @@ def index_migrate(target: str, home: str | None, as_json: bool) -> None:
     if as_json:
         echo_json({"target": copied.target, "rows": copied.rows})
         return
-    click.echo(f"copied the index to {copied.target}: "
+    say(f"copied the index to {copied.target}: "
                + ", ".join(f"{count} {name}" for name, count in copied.rows.items()))
-    click.echo("point this workspace (and every machine of the centre) at it in aftersales.toml:")
-    click.echo(f'  [index]\n  url = "{copied.target}"')
-    click.echo("(with the password, if it needs one), or set AFTERSALES_INDEX_URL; keep the "
+    say("point this workspace (and every machine of the centre) at it in aftersales.toml:")
+    say(f'  [index]\n  url = "{copied.target}"')
+    say("(with the password, if it needs one), or set AFTERSALES_INDEX_URL; keep the "
                "documents' folder ([documents] output) where every machine can reach it")

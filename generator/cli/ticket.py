@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from generator.cli.common import echo_json, open_workspace, workspace_options
+from generator.cli.common import echo_json, open_workspace, say, workspace_options
 
 PARTY = click.Choice(["builder", "in_house", "outsourced"])
 
@@ -59,10 +59,10 @@ def ticket_list(state: str | None, overdue: bool, home: str | None, as_json: boo
         party = f"{view.facts.get('unit') or ''}".strip() or "-"
         late = "; ".join(f"{_late(late.late_by)} late: {late.deadline.key}"
                          for late in view.late)
-        click.echo(f"{view.number:<16} {view.state:<20} {party:<20} {view.opened_at}  {late}"
+        say(f"{view.number:<16} {view.state:<20} {party:<20} {view.opened_at}  {late}"
                    .rstrip())
     if empty:
-        click.echo("no tickets" + (" overdue" if overdue else ""))
+        say("no tickets" + (" overdue" if overdue else ""))
 
 
 def _late(delta) -> str:
@@ -83,38 +83,38 @@ def ticket_show(number: str, home: str | None, as_json: bool) -> None:
         echo_json(story)
         return
     facts = story["facts"]
-    click.echo(f"{story['ticket']}  {story['state_label']} ({story['state']})  opened "
+    say(f"{story['ticket']}  {story['state_label']} ({story['state']})  opened "
                f"{story['opened_at']}")
     if facts.get("party"):
-        click.echo(f"responsible: {facts['party']} {facts.get('unit') or ''} "
+        say(f"responsible: {facts['party']} {facts.get('unit') or ''} "
                    f"{facts.get('contact') or ''}".rstrip())
     if facts.get("charge_back"):
         replaced = facts.get("replaced", {})
-        click.echo(f"taken from the builder {replaced.get('unit')} ({replaced.get('reason')}): "
+        say(f"taken from the builder {replaced.get('unit')} ({replaced.get('reason')}): "
                    f"its cost is charged back")
-    click.echo("promised times:")
+    say("promised times:")
     for deadline in story["deadlines"]:
         status = ("met " + deadline.get("met_at", "") + (
             "" if deadline.get("on_time", True) else " (late)") if deadline["met"]
             else f"{deadline['late_hours']} h late" if "late_hours" in deadline else "open")
-        click.echo(f"  {deadline['label']:<10} due {deadline['due']}  {status}")
-    click.echo("history:")
+        say(f"  {deadline['label']:<10} due {deadline['due']}  {status}")
+    say("history:")
     for event in story["history"]:
         move = (f"{event['from']} → {event['to']}" if event.get("to") else event["kind"])
         what = " ".join(str(event[k]) for k in ("form", "record_no") if event.get(k))
         extra = "  ".join(str(event[k]) for k in ("note", "reason") if event.get(k))
-        click.echo(f"  {event.get('when') or event['at']}  {move:<32} {event.get('by', ''):<10}"
+        say(f"  {event.get('when') or event['at']}  {move:<32} {event.get('by', ''):<10}"
                    f" {what}  {extra}".rstrip())
-    click.echo("documents:")
+    say("documents:")
     for document in story["documents"]:
-        click.echo(f"  {document['form']:<18} {document['record_no']:<14} {document['path']}")
+        say(f"  {document['form']:<18} {document['record_no']:<14} {document['path']}")
     if story["costs"]:
-        click.echo("repair costs:")
+        say("repair costs:")
         for cost in story["costs"]:
-            click.echo(f"  {cost.get('date')}  labour {cost['labour_cost']}  materials "
+            say(f"  {cost.get('date')}  labour {cost['labour_cost']}  materials "
                        f"{cost['material_cost']}  paid by {cost.get('paid_by')}  "
                        f"({cost['register']} row {cost['row']})")
-    click.echo(f"may move to: {', '.join(story['allowed']) or 'nowhere (finished)'}")
+    say(f"may move to: {', '.join(story['allowed']) or 'nowhere (finished)'}")
 
 
 @ticket.command("move")
@@ -201,5 +201,5 @@ def _report(workspace, number: str, as_json: bool) -> None:
     if as_json:
         echo_json({k: story[k] for k in ("ticket", "state", "facts", "allowed")})
         return
-    click.echo(f"{number}: {story['state_label']} ({story['state']}); may move to: "
+    say(f"{number}: {story['state_label']} ({story['state']}); may move to: "
                f"{', '.join(story['allowed']) or 'nowhere (finished)'}")

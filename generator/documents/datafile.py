@@ -25,7 +25,7 @@ from typing import Any, TextIO
 import yaml
 from yaml.nodes import MappingNode, ScalarNode
 
-from generator.errors import UsageError
+from generator.errors import UsageError, quote
 
 # One record's data is a few kilobytes; a form's longest text fields add up to well under this.
 MAX_CHARS = 4_000_000
@@ -174,8 +174,8 @@ def _nesting(source: str, line: int, reader: Any) -> Iterator[None]:
 
 
 def _given_twice(source: str, line: int, key: str, first: int) -> UsageError:
-    return UsageError(f"{_at(source, line)}: key {key!r} is given twice (first on line {first}); "
-                      f"give each field once")
+    return UsageError(f"{_at(source, line)}: key {quote(key)} is given twice (first on line "
+                      f"{first}); give each field once")
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ class _JsonReader(json.JSONDecoder):
         for (key, value), at in zip(pairs, starts, strict=True):
             line = self._line(text, at)
             if isinstance(value, _Constant):
-                raise UsageError(f"{_at(self.source, line)}: {key!r}: {value.name} "
+                raise UsageError(f"{_at(self.source, line)}: {quote(key)}: {value.name} "
                                  f"{NOT_A_NUMBER}")
             if key in lines:
                 raise _given_twice(self.source, line, key, lines[key])

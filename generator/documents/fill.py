@@ -23,7 +23,7 @@ from generator.documents.compute import blank_tables, complete
 from generator.documents.context import build_context
 from generator.documents.forms import Form, load_form
 from generator.documents.validate import canonical_keys, validate
-from generator.errors import UnknownTicket, UsageError, ValidationFailed
+from generator.errors import UnknownTicket, UsageError, ValidationFailed, shorten
 from generator.records.filing import WrittenDocument, filing
 from generator.records.index import Numbering, Opening, index_of
 from generator.render.fonts import find_cjk_font
@@ -119,7 +119,8 @@ def resolve_ticket(workspace: Workspace, form: Form, ticket: str | None) -> dict
         raise UsageError(f"form '{form.name}' belongs to no ticket; leave out --ticket")
     found = index_of(workspace, write=True).ticket(ticket)
     if found is None:
-        raise UnknownTicket(f"unknown ticket {ticket}; see `aftersales index list` for tickets")
+        raise UnknownTicket(f"unknown ticket {shorten(ticket)}; see `aftersales index list` "
+                            f"for tickets")
     return found
 
 
@@ -136,26 +137,28 @@ def prefill(
 
 def prepare(
     workspace: Workspace, form: Form, data: dict[str, Any], ticket: str | None,
-    formats: list[str], now: dt.datetime, language: str | None = None,
+    now: dt.datetime, language: str | None = None,
 ) -> dict[str, Any]:
-    """Prefilled and validated: the data that will be rendered."""
-    return _prepared(workspace, form, data, ticket, formats, now, language)[0]
+    """Prefilled and validated: the data that will be rendered (in any format: every format
+    takes the same characters)."""
+    return _prepared(workspace, form, data, ticket, now, language)[0]
 
 
 def _prepared(
     workspace: Workspace, form: Form, data: dict[str, Any], ticket: str | None,
-    formats: list[str], now: dt.datetime, language: str | None,
+    now: dt.datetime, language: str | None,
 ) -> tuple[dict[str, Any], dict | None]:
     """The validated data with its computed columns filled in, its dates and figures checked
     against each other (and the form's computed fields) and the ticket's history; and the
     ticket's row."""
-    font = find_cjk_font(workspace.config) if "pdf" in formats else None
+    # one character policy for every format: what the PDF could not print, no format takes
+    font = find_cjk_font(workspace.config)
     if not isinstance(data, dict):
         raise ValidationFailed(form.name, ["the input must be a mapping of field: value"])
     found = resolve_ticket(workspace, form, ticket)
     data = inherit(form, apply_defaults(form, canonical_keys(form, data), now), found)
     language = language or workspace.language
-    valid = validate(form, data, font.can_draw if font else None)
+    valid = validate(form, data, font.can_draw)
     clean, computed, problems = complete(form, valid, language, workspace)
     if problems:
         raise ValidationFailed(form.name, problems)
@@ -187,8 +190,15 @@ def plan_ticket(workspace: Workspace, form: Form, clean: dict[str, Any], found: 
         number = "(new)"
     else:
         state, facts, number = found["state"], json.loads(found["facts"]), found["number"]
-    changes = procedure.form_changes(lifecycle, config, form.name, form.definition, clean,
-                                     number, state, {**facts, **own}, by)
+    try:
+        changes = procedure.form_changes(lifecycle, config, form.name, form.definition, clean,
+                                         number, state, {**facts, **own}, by)
+    except procedure.UnitRefused as exc:
+        key = (form.definition.get("responsibility") or {}).get("unit")
+        if not isinstance(key, str) or key not in form.fields:
+            raise
+        raise ValidationFailed(form.name, [f"{form.fields[key].label()} ({key}): {exc.message}"]
+                               ) from exc
     if own and not opens:
         if changes:
             changes[0].sets = {**own, **changes[0].sets}
@@ -282,7 +292,7 @@ def fill(
     language = language or workspace.language
     form = load_form(workspace, form_name)
     chosen = parse_formats(formats, workspace)
-    clean, found = _prepared(workspace, form, data, ticket, chosen, now, language)
+    clean, found = _prepared(workspace, form, data, ticket, now, language)
     stored = to_json(clean)
     config = workspace.config
     opens = ticket is None and form.ticket_mode == "opens"

@@ -20,7 +20,7 @@ from cerberus import errors as cerberus_errors
 
 from generator.documents.compute import MONEY_MAX
 from generator.documents.forms import Field, Form
-from generator.errors import ValidationFailed
+from generator.errors import QUOTED_LENGTH, ValidationFailed, quote, shorten
 
 
 class Validator(cerberus.Validator):
@@ -41,7 +41,7 @@ class Validator(cerberus.Validator):
         if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
             exponent = Decimal(str(value)).as_tuple().exponent
             if isinstance(exponent, int) and exponent < -places:
-                self._error(field, f"must have at most {places} decimals; got {value!r}")
+                self._error(field, f"must have at most {places} decimals; got {quote(value)}")
 
     def _validate_checksum(self, scheme, field, value):
         """The value's check character is right for `scheme` (uscc: a unified social credit
@@ -279,7 +279,7 @@ def _normalise_mapping(
             result[key] = normalise_value(fld, value)
         except ValueError as exc:
             result[key] = value  # keep it, so cerberus does not also call it missing
-            problems.append(((*where, key), f"{exc}; got {value!r}"))
+            problems.append(((*where, key), f"{exc}; got {quote(value)}"))
     return result
 
 
@@ -293,7 +293,7 @@ def _describe(fields: dict[str, Field], path: tuple, language: str = "zh") -> st
         if isinstance(step, int):
             parts[-1] += f"[{step + 1}]"
             continue
-        parts.append(str(step))
+        parts.append(shorten(str(step)))  # an unknown key may be any length
         fld = current.get(step) if current else None
         label = fld.label(language) if fld else None
         current = fld.columns if fld else {}
@@ -312,23 +312,27 @@ def _leaves(errors: Iterable[cerberus_errors.ValidationError]):
 def _reason(error: cerberus_errors.ValidationError, fields: dict[str, Field]) -> str:
     fld = _field_at(fields, error.document_path)
     if error.code == cerberus_errors.REGEX_MISMATCH.code and fld and fld.meta.get("hint"):
-        return f"{fld.meta['hint']}; got {error.value!r}"
+        return f"{fld.meta['hint']}; got {quote(error.value)}"
     if error.code == cerberus_errors.UNALLOWED_VALUE.code and fld and fld.choices:
         allowed = ", ".join(f"{code} ({fld.choice_label(code)})" for code in fld.choices)
-        return f"must be one of: {allowed}; got {error.value!r}"
+        return f"must be one of: {allowed}; got {quote(error.value)}"
     if error.code == cerberus_errors.UNKNOWN_FIELD.code:
         names = list(key_lookup(fields))
-        close = difflib.get_close_matches(str(error.field), names, n=2)
+        close = difflib.get_close_matches(str(error.field)[:QUOTED_LENGTH], names, n=2)
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         return f"unknown field (not in the form's schema{hint})"
     if error.code == cerberus_errors.BAD_TYPE.code:
         if isinstance(error.value, bool):  # JSON's true and false are not text
-            return (f"must be of {error.constraint} type; got {error.value!r} — JSON reads "
-                    f"true and false as yes/no, so put the text in quotes")
-        return f"must be of {error.constraint} type; got {error.value!r}"
+            return (f"must be of {error.constraint} type; got {quote(error.value)} — JSON "
+                    f"reads true and false as yes/no, so put the text in quotes")
+        return f"must be of {error.constraint} type; got {quote(error.value)}"
     message = cerberus_errors.BasicErrorHandler.messages.get(error.code, "invalid")
-    return message.format(*error.info, constraint=error.constraint, field=error.field,
-                          value=error.value)
+    if error.code == cerberus_errors.CUSTOM.code:  # a rule of ours: its message quotes already
+        return message.format(*error.info)
+    # cerberus's own messages put the value (and, for lists, the unallowed items) in as given
+    info = (shorten(item) if isinstance(item, str) else quote(item) for item in error.info)
+    return message.format(*info, constraint=error.constraint, field=error.field,
+                          value=quote(error.value))
 
 
 def _field_at(fields: dict[str, Field], path: tuple) -> Field | None:
@@ -362,9 +366,17 @@ def check_value(fld: Field, value: Any) -> list[str]:
 
 # --- vetting characters ----------------------------------------------------------------------
 
-# Line breaks are the only control character a value may hold; tabs and the like have no
-# faithful rendering on a printed form, so they are refused rather than altered.
+# The one character policy, the same whatever the formats (README "Characters"): a value may
+# hold any character the PDF's CJK font can draw, and line breaks. Line breaks are the only
+# control character allowed: tabs and the like have no faithful rendering on a printed form, so
+# they are refused rather than altered.
 ALLOWED_CONTROLS = {"\n"}
+CONTROLS = {"Cc", "Cs", "Co", "Cn"}
+# Characters that change how text prints without being seen: bidi controls (U+202E shows
+# "gpj.exe" as "exe.jpg"), zero-width spaces and joiners, the byte-order mark — Unicode's
+# format characters (Cf) — and the line and paragraph separators, line breaks that only some
+# programs honour. A font may well "draw" them (as nothing), so they are refused by name.
+INVISIBLE = {"Cf", "Zl", "Zp"}
 
 
 def _strings(value: Any, path: tuple = ()):
@@ -378,24 +390,44 @@ def _strings(value: Any, path: tuple = ()):
             yield from _strings(item, (*path, number))
 
 
+def unprintable(text: str, can_draw: Callable[[str], bool] | None) -> list[str]:
+    """Each distinct character of `text` that a document cannot carry faithfully, described
+    ("U+202E RIGHT-TO-LEFT OVERRIDE (invisible: …)"); `can_draw` is the PDF font's glyph check
+    (None: the font is not consulted)."""
+    bad = []
+    for char in dict.fromkeys(text):
+        category = unicodedata.category(char)
+        if char in ALLOWED_CONTROLS:
+            continue
+        if category in CONTROLS:
+            bad.append(f"{_char_name(char)} (control or unassigned character)")
+        elif category in INVISIBLE:
+            bad.append(f"{_char_name(char)} (invisible: it changes how the text prints "
+                       f"without being seen)")
+        elif can_draw is not None and not can_draw(char):
+            bad.append(f"{_char_name(char)} (the PDF font has no glyph for it)")
+    return bad
+
+
 def vet_characters(
     form: Form, data: dict[str, Any], can_draw: Callable[[str], bool] | None
 ) -> list[Problem]:
     """Refuse characters a document cannot carry faithfully, naming field and character."""
     problems = []
     for path, text in _strings(data):
-        bad = []
-        for char in dict.fromkeys(text):
-            category = unicodedata.category(char)
-            if char in ALLOWED_CONTROLS:
-                continue
-            if category in ("Cc", "Cs", "Co", "Cn"):
-                bad.append(f"{_char_name(char)} (control or unassigned character)")
-            elif can_draw is not None and not can_draw(char):
-                bad.append(f"{_char_name(char)} (the PDF font has no glyph for it)")
+        bad = unprintable(text, can_draw)
         if bad:
-            problems.append((path, f"cannot print {', '.join(bad)}"))
+            problems.append((path, f"cannot print {describe_characters(bad)}"))
     return problems
+
+
+NAMED_CHARACTERS = 5  # a message names the first few; a pasted binary file has thousands
+
+
+def describe_characters(bad: list[str]) -> str:
+    """The first few of `unprintable`'s descriptions, and how many more there are."""
+    more = len(bad) - NAMED_CHARACTERS
+    return ", ".join(bad[:NAMED_CHARACTERS]) + (f" and {more:,} more" if more > 0 else "")
 
 
 def _char_name(char: str) -> str:

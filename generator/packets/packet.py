@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from typing import Any
 from generator import names
 from generator.documents.fill import FillResult
 from generator.documents.forms import load_form
-from generator.errors import NumberTaken, UsageError
+from generator.documents.validate import describe_characters, unprintable
+from generator.errors import NumberTaken, UsageError, shorten
 from generator.packets.assemble import PacketInfo, assemble, read_manifest
 from generator.packets.parts import Part, part_from_bytes, read_attachment, to_pdf
 from generator.records.filing import filing
@@ -64,12 +66,14 @@ def build(workspace: Workspace, *, agreement: str, attachments: list[str],
                          f"{ticket}; a packet holds one ticket's papers")
     ticket = head["ticket"] or ticket
     if ticket is not None and index.ticket(ticket) is None:
-        raise UsageError(f"--ticket: unknown ticket {ticket}")
+        raise UsageError(f"--ticket: unknown ticket {shorten(ticket)}")
     language = workspace.language
     parts = [_indexed_part(index, head, form.title(language), 1)]
     parts += [_attachment(workspace, index, spec, number, ticket)
               for number, spec in enumerate(attachments, start=2)]
     font = find_cjk_font(workspace.config)
+    for part in parts:
+        _check_printable_name(part, font.can_draw)
     pages = [(part, to_pdf(part, font=font)) for part in parts]
     seal_image = _read_seal(seal) if seal is not None else None
     data = json.loads(head["data"])
@@ -181,6 +185,15 @@ def _attachment(workspace: Workspace, index, spec: str, number: int,
                          f"{row['ticket']}, not {ticket}")
     title = load_form(workspace, row["form"]).title(workspace.language)
     return _indexed_part(index, row, title, number)
+
+
+def _check_printable_name(part: Part, can_draw: Callable[[str], bool]) -> None:
+    """An attached file's name is printed on the cover and under its pages: it takes the same
+    characters as a form's values (README "Characters")."""
+    bad = unprintable(part.name, can_draw)
+    if bad:
+        raise UsageError(f"{part.label}: its file name cannot be printed: "
+                         f"{describe_characters(bad)}; rename the file")
 
 
 def _read_seal(path: Path) -> bytes:

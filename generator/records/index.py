@@ -36,6 +36,7 @@ from generator.errors import (
     RowTaken,
     UnknownTicket,
     UsageError,
+    shorten,
 )
 from generator.records import database, ledger, owners, schema
 from generator.records.database import LOCK_SPACE, Location
@@ -310,7 +311,7 @@ class Index:
                 ticket = new_ticket.make(self._next(conn, new_ticket.counter))
             elif ticket is not None and conn.execute(
                     sa.select(tickets.c.number).where(tickets.c.number == ticket)).first() is None:
-                raise UnknownTicket(f"unknown ticket {ticket}")
+                raise UnknownTicket(f"unknown ticket {shorten(ticket)}")
             if isinstance(record, Numbering):
                 record_no = record.make(self._next(conn, record.counter))
             else:
@@ -407,7 +408,7 @@ class Index:
         row = conn.execute(sa.select(tickets.c.state, tickets.c.facts, tickets.c.opened_at)
                            .where(tickets.c.number == ticket).with_for_update()).first()
         if row is None:
-            raise UnknownTicket(f"unknown ticket {ticket}")
+            raise UnknownTicket(f"unknown ticket {shorten(ticket)}")
         state, facts = row.state, json.loads(row.facts)
         if expect_state is not None and state != expect_state:
             raise TicketMoved(f"ticket {ticket} moved meanwhile: it is {state} now, not "

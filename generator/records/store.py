@@ -55,11 +55,11 @@ class DocumentStore:
         if shown.startswith(self._prefix) and self._prefix:
             return shown[len(self._prefix):]
         candidate = Path(shown)
-        if candidate.is_absolute() or candidate.exists():
-            try:
+        try:
+            if candidate.is_absolute() or candidate.exists():
                 return candidate.resolve().relative_to(self.root.resolve()).as_posix()
-            except ValueError:
-                pass
+        except (ValueError, OSError):  # outside the store, or no possible path (too long)
+            pass
         return shown
 
     # --- writing -----------------------------------------------------------------------------

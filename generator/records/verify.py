@@ -25,6 +25,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,7 +43,7 @@ from generator.records.signing import (
     statement_bytes,
     streamed,
 )
-from generator.records.store import partial_reservation
+from generator.records.store import DocumentStore, partial_reservation
 from generator.workspace import sha256_file
 
 
@@ -392,10 +393,14 @@ def _files(index: Index, conn: sa.Connection | None, report: Report,
     rows = ((row["path"], row) for row in indexed)
     files = ((path, path) for path in store.walk())
     for path, (row, found) in align(rows, files):
-        if row and found:
+        full = os.path.join(root, path)
+        if found and os.path.islink(full):
+            report.documents += bool(row)
+            report.problems.append(_symlink_problem(index, conn, path, full))
+        elif row and found:
             report.documents += 1
             try:
-                changed = sha256_file(os.path.join(root, path)) != row[0]["sha256"]
+                changed = sha256_file(full) != row[0]["sha256"]
             except OSError as exc:
                 report.problems.append(f"unreadable: {store.display(path)} (document "
                                        f"{row[0]['id']}): {exc.strerror}")
@@ -412,6 +417,39 @@ def _files(index: Index, conn: sa.Connection | None, report: Report,
                                    f"aftersales, or its index row is gone)")
 
 
+def _symlink_problem(index: Index, conn: sa.Connection | None, path: str, full: str) -> str:
+    """A link in the store, named with its target. A document is never a link: what a link
+    shows can change without the link changing, so no checksum proves anything about it, and
+    one that points outside the workspace lets the store reach files it should not."""
+    what = _link_kind(index.store, conn, path, full)
+    return (f"symlink: {index.store.display(path)} -> {os.readlink(full)}: {what}; remove it "
+            f"(documents are files, never links)")
+
+
+def _link_kind(store: DocumentStore, conn: sa.Connection | None, path: str, full: str) -> str:
+    if not os.path.exists(full):
+        return "dangling (its target cannot be reached)"
+    target, store_root = Path(os.path.realpath(full)), store.root.resolve()
+    inside = target.is_relative_to(store_root) or target.is_relative_to(store.workspace_root)
+    if os.path.isdir(full):
+        return (f"a linked folder {'inside' if inside else 'outside'} the workspace, whose files "
+                f"are not checked")
+    if not inside:
+        return "points outside the workspace"
+    if target.is_relative_to(store_root):
+        key = target.relative_to(store_root).as_posix()
+        if _indexed(conn, key):
+            return f"a second name for the indexed document {store.display(key)}"
+    if _indexed(conn, path):
+        return "stands where an indexed document should be"
+    return "points to a file that is not a document"
+
+
+def _indexed(conn: sa.Connection | None, path: str) -> bool:
+    return conn is not None and conn.execute(
+        sa.select(documents.c.id).where(documents.c.path == path)).first() is not None
+
+
 def _explained(index: Index, path: str, pending: dict[str, Any]) -> bool:
     """Whether a file with no row is a fill's work in progress (or a killed fill's remains,
     which the notes already name). Asked afresh, outside the snapshot, when the snapshot does
@@ -422,7 +460,10 @@ def _explained(index: Index, path: str, pending: dict[str, Any]) -> bool:
     key = f"#{reservation}" if reservation is not None else path
     if key in pending:
         return True
-    with index.reading() as fresh:
+    # One snapshot for both questions below. Asked as two statements under PostgreSQL's READ
+    # COMMITTED, a fill committing between them was in neither: not yet a document when the
+    # first looked, no longer reserved when the second did — an "unindexed" file in flight.
+    with index.reading(snapshot=True) as fresh:
         if fresh is None:
             return False
         if reservation is not None:

@@ -174,10 +174,10 @@ def monthly(workspace: Workspace, period: str, formats: str | list[str] | None =
     result = compute(workspace, period)
     year, month = period.split("-")
     # every sheet is checked before the first is written: a month is filed whole or not at all
-    chosen = parse_formats(formats, workspace)
+    parse_formats(formats, workspace)  # a wrong --format is refused before anything is filed
     for name, data in [(SETTLEMENT, result.settlement),
                        *((CHARGE_BACK, d) for d in result.charge_backs.values())]:
-        prepare(workspace, load_form(workspace, name), data, None, chosen, dt.datetime.now())
+        prepare(workspace, load_form(workspace, name), data, None, dt.datetime.now())
     try:
         result.documents.append(fill(workspace, SETTLEMENT, result.settlement, formats=formats,
                                      record_no=f"JS-{year}-{month}"))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from generator.errors import UsageError
+from generator.errors import UsageError, quote
 from generator.records.ledger import fold
 from generator.tickets.lifecycle import Deadline, Lifecycle
 
@@ -38,6 +38,10 @@ class Change:
 
 class MoveRefused(UsageError):
     """A move the lifecycle or the configuration does not allow."""
+
+
+class UnitRefused(MoveRefused):
+    """A responsible unit the configuration does not list (a form's fill names its field)."""
 
 
 def stamp(moment: dt.datetime | dt.date | str | None) -> str:
@@ -214,7 +218,7 @@ def assignment(config: dict, party: str, unit: str | None, contact: str | None,
         raise MoveRefused(f"name the {party.replace('_', '-')} unit (--unit); configured: "
                           f"{', '.join(listed) or 'any'}")
     if listed and unit not in listed:
-        raise MoveRefused(f"unit {unit!r} is not in [parties] {PARTY_LISTS[party]} of "
+        raise UnitRefused(f"unit {quote(unit)} is not in [parties] {PARTY_LISTS[party]} of "
                           f"aftersales.toml ({', '.join(listed)}); add it there or pick one")
     cost = _decimal(facts.get("estimated_cost"))
     limit = Decimal(config["repairs"]["small_limit"])

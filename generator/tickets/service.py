@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.errors import UnknownTicket
+from generator.errors import UnknownTicket, shorten
 from generator.records.index import index_of
 from generator.tickets import procedure
 from generator.tickets.costs import repair_rows
@@ -67,7 +67,7 @@ def list_tickets(workspace: Workspace, state: str | None = None, overdue: bool =
 def _ticket(workspace: Workspace, number: str, write: bool = False) -> dict[str, Any]:
     found = index_of(workspace, write=write).ticket(number)
     if found is None:
-        raise UnknownTicket(f"unknown ticket {number}; see `aftersales ticket list`")
+        raise UnknownTicket(f"unknown ticket {shorten(number)}; see `aftersales ticket list`")
     return found
 
 
