@@ -39,7 +39,7 @@ from generator.workspace import Workspace
 from tests.conftest import (
     docx_text,
     files_in_output,
-    pdftotext,
+    pdf_text,
     sample_forms,
     squash,
     ticket_ready_for,
@@ -51,6 +51,7 @@ NO_TICKET = ticketless_forms()
 EXAMPLES = int(os.environ.get("AFTERSALES_PROPERTY_EXAMPLES", "20"))
 
 PLACEHOLDER = "GENERATED-VALUE"
+YAML_NULLS = {"null", "Null", "NULL", "~"}
 LOOK_ALIKES = ["0012", "012345", "12:30", "3.10", "1e30", "1.0e+400", "nan", "inf", "-inf",
                "yes", "no", "on", "null", "~", "2026-02-30", "0000-01-01", "1_000", "0x1F",
                "0o17", "+1", ".5", "1,234.50", "１２３", "二〇二六年", " 1 ", "9" * 40]
@@ -130,7 +131,9 @@ def _file_for(name: str, ticket: str | None, home: Path) -> tuple[Path, dict]:
 
 def _read_back(workspace: Workspace, report: dict) -> dict[str, str]:
     paths = {d["format"]: workspace.root / d["path"] for d in report["documents"]}
-    return {"docx": squash(docx_text(paths["docx"])), "pdf": squash(pdftotext(paths["pdf"]))}
+    # pypdf, not pdftotext: pdftotext joins a line ending in "-" to the next as a hyphenated
+    # word, so a cell wrapped after "000000-" would read "0000000"
+    return {"docx": squash(docx_text(paths["docx"])), "pdf": squash(pdf_text(paths["pdf"]))}
 
 
 def _as_printed(fld: Field, given: str) -> str:
@@ -200,6 +203,8 @@ def test_any_value_is_printed_as_given_or_refused_by_name(name, home, tmp_path_f
             return
         assert result.exit_code == 0, f"{where}={value!r}: exit {result.exit_code}\n" \
                                       f"{result.output}"
+        if unquoted and value in YAML_NULLS:
+            return  # YAML's way of leaving a value out, as the README says
         printed = squash(_as_printed(fld, value))
         for source, text in _read_back(workspace, json.loads(result.stdout)).items():
             assert printed in text, f"{where}={value!r}: {source} lacks {printed!r}"

@@ -194,11 +194,7 @@ def plan_ticket(workspace: Workspace, form: Form, clean: dict[str, Any], found: 
         changes = procedure.form_changes(lifecycle, config, form.name, form.definition, clean,
                                          number, state, {**facts, **own}, by)
     except procedure.UnitRefused as exc:
-        key = (form.definition.get("responsibility") or {}).get("unit")
-        if not isinstance(key, str) or key not in form.fields:
-            raise
-        raise ValidationFailed(form.name, [f"{form.fields[key].label()} ({key}): {exc.message}"]
-                               ) from exc
+        raise _unit_refused(form, exc) from exc
     if own and not opens:
         if changes:
             changes[0].sets = {**own, **changes[0].sets}
@@ -206,6 +202,17 @@ def plan_ticket(workspace: Workspace, form: Form, clean: dict[str, Any], found: 
             changes = [procedure.Change(None, own, {"by": by, "at": procedure.stamp(now),
                                                      "form": form.name})]
     return opening, changes, state
+
+
+def _unit_refused(form: Form, refused: procedure.UnitRefused) -> UsageError:
+    """A unit the configuration does not list for the party, named by the form's fields that
+    gave them (the party's too, as changing either may be the fix)."""
+    spec = form.definition.get("responsibility") or {}
+    named = [f"{form.fields[key].label()} ({key})" for key in (spec.get("unit"), spec.get("party"))
+             if isinstance(key, str) and key in form.fields]
+    if not named:
+        return refused
+    return ValidationFailed(form.name, [f"{' / '.join(named)}: {refused.message}"])
 
 
 def _fact(value: Any) -> Any:
