@@ -135,7 +135,9 @@ def plan(chart: dict[str, Any], width: float, measure: Measure) -> Plan:
         top -= TITLE_SIZE * 1.3
     top = _legend(result, top, measure) - GAP
 
-    categories = chart["categories"]
+    # A category is a value of the table printed beside the chart; on an axis it is one line
+    # (and cut short if long), its line breaks read as spaces.
+    categories = [" ".join(c.splitlines()) for c in chart["categories"]]
     numbers = [v for s in chart["series"] for v in s["values"] if v is not None]
     if not categories:
         result.plot = (GAP, GAP, width - 2 * GAP, top - GAP)

@@ -241,7 +241,8 @@ def _rows(document, form: Form, item: dict, content: float) -> None:
     _set(loop_start.cells[0], f"{{%tr for r in rows.{key} %}}")
     for cell, column in zip(body.cells, columns, strict=True):
         _set(cell, f"{{{{ r.{column} }}}}", size=size)
-    body._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    # No cantSplit: a row taller than what is left of the page breaks across it, as in the
+    # PDF, rather than being cut off at the foot of the page (Word) or moved whole.
     _set(loop_end.cells[0], "{%tr endfor %}")
     if totals:  # a blank form has nothing to total, so the row is left out
         if_blank, total_row, end_if = table.rows[4:7]

@@ -167,8 +167,9 @@ def _grid(item: dict, ctx: dict, st: Styles) -> list[Table]:
 def _grid_with_qr(item: dict, ctx: dict, st: Styles, font: CJKFont, text: str) -> Table:
     """The grid, narrower, with the QR code of `text` on its right."""
     narrow = Styles(font.name, st.width - QR_SIZE)
+    # the grid may run on over pages (its tables split), the code staying on the first
     table = Table([[_grid(item, ctx, narrow), QrCode(text, QR_SIZE)]],
-                  colWidths=[narrow.width, QR_SIZE])
+                  colWidths=[narrow.width, QR_SIZE], splitInRow=1)
     table.setStyle(_style(st, [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         *[(side, (0, 0), (-1, -1), 0) for side in ("LEFTPADDING", "RIGHTPADDING",
@@ -210,14 +211,21 @@ def _rows_table(form: Form, item: dict, ctx: dict, st: Styles) -> Table:
         body.append(line)
     blank_row = item.get("row_height", GRID_ROW_BLANK / cm) * cm  # room to write by hand
     heights = [None] + [blank_row] * len(body) if ctx["blank"] else None
-    # Rows are short and kept whole: reportlab 5.1 mis-draws repeated headers (and can drop a
-    # row) when it splits inside a row of a table with repeatRows.
-    table = Table([header, *body], colWidths=widths, rowHeights=heights, repeatRows=1)
     padding = item.get("padding")  # points above and below a cell's text: a long table's rows
+    # Long values run on over pages: a row is split where the page ends (splitByRow=0, as Word
+    # and LibreOffice do) rather than moved whole to the next page, for then reportlab gives
+    # the rest of the table, its repeated header first, the foot of the same page, printing the
+    # header mid-page. A blank form's rows, room to write by hand, are never split.
+    blank = ctx["blank"]
+    table = Table([header, *body], colWidths=widths, rowHeights=heights, repeatRows=1,
+                  splitByRow=int(blank), splitInRow=int(not blank))
     table.setStyle(_style(st, [
         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
         ("BACKGROUND", (0, 0), (-1, 0), LABEL_SHADE),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
+        # The body's text starts at the top of its row, so a row split across pages reads on
+        # from the top of the next (reportlab's split of a middle-aligned row strands text).
+        ("VALIGN", (0, 1), (-1, -1), "TOP"),
         *([("TOPPADDING", (0, 0), (-1, -1), padding),
            ("BOTTOMPADDING", (0, 0), (-1, -1), padding)] if padding is not None else []),
     ]))
@@ -242,7 +250,8 @@ def _signatures(signatures: list[dict], ctx: dict, st: Styles,
          para(f"{words['date']}：{words['blank_date']}", st.body)]
         for sig in signatures
     ]
-    table = Table(rows, colWidths=[st.width * 0.55, st.width * 0.45])
+    # a name may be long text, over pages
+    table = Table(rows, colWidths=[st.width * 0.55, st.width * 0.45], splitInRow=1)
     table.setStyle(_style(st, [
         ("LINEBELOW", (0, 0), (0, -1), 0.5, colors.black),
         ("TOPPADDING", (0, 0), (-1, -1), 10),
@@ -264,7 +273,7 @@ def _sealed_signatures(signatures: list[dict], ctx: dict, st: Styles,
     ]
     table = Table([list(row) for row in zip(*columns, strict=True)],
                   colWidths=[st.width / len(signatures)] * len(signatures),
-                  rowHeights=[None, seal_room, None, None])
+                  rowHeights=[None, seal_room, None, None], splitInRow=1)
     table.setStyle(_style(st, [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 0),
