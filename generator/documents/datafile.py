@@ -17,7 +17,7 @@ import json.decoder
 import json.scanner
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
@@ -117,7 +117,7 @@ class _YamlReader(yaml.BaseLoader):
         if isinstance(event, yaml.AliasEvent) or event.anchor is not None:
             raise UsageError(f"{_at(self.source, line)}: YAML anchors and aliases (&name, *name) "
                              f"are not read; write each value out in full")
-        with _nesting(self.source, line, self):
+        with _nesting(self.source, lambda: line, self):
             return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):
@@ -161,12 +161,13 @@ def _read_yaml(text: str, source: str) -> Any:
 
 
 @contextmanager
-def _nesting(source: str, line: int, reader: Any) -> Iterator[None]:
-    """One level deeper into `reader` (which counts `depth`) for the block's duration."""
+def _nesting(source: str, line: Callable[[], int], reader: Any) -> Iterator[None]:
+    """One level deeper into `reader` (which counts `depth`) for the block's duration; `line`
+    tells where the block begins, should it be too deep."""
     reader.depth += 1
     try:
         if reader.depth > MAX_DEPTH:
-            raise UsageError(f"{_at(source, line)}: nested more than {MAX_DEPTH} levels deep; a "
+            raise UsageError(f"{_at(source, line())}: nested more than {MAX_DEPTH} levels deep; a "
                              f"form's data is a mapping of fields, with lists of rows inside")
         yield
     finally:
@@ -216,25 +217,27 @@ class _JsonReader(json.JSONDecoder):
             starts.append(index)
             return scan_once(string, index)
 
-        with _nesting(self.source, self._line(text, start), self):
+        with _nesting(self.source, lambda: self._line(text, start), self):
             pairs, end = json.decoder.JSONObject(text_and_end, strict, scan_value, None, list,
                                                  memo)
+        # Lines are counted only for a message: counting from the start at every key would
+        # make reading a large file quadratic.
         mapping: dict[str, Any] = {}
-        lines: dict[str, int] = {}
+        first: dict[str, int] = {}  # key → where its value began
         for (key, value), at in zip(pairs, starts, strict=True):
-            line = self._line(text, at)
             if isinstance(value, _Constant):
-                raise UsageError(f"{_at(self.source, line)}: {quote(key)}: {value.name} "
-                                 f"{NOT_A_NUMBER}")
-            if key in lines:
-                raise _given_twice(self.source, line, key, lines[key])
-            lines[key] = line
+                raise UsageError(f"{_at(self.source, self._line(text, at))}: {quote(key)}: "
+                                 f"{value.name} {NOT_A_NUMBER}")
+            if key in first:
+                raise _given_twice(self.source, self._line(text, at), key,
+                                   self._line(text, first[key]))
+            first[key] = at
             mapping[key] = value
         return mapping, end
 
     def _array(self, text_and_end, scan_once):
         text, start = text_and_end
-        with _nesting(self.source, self._line(text, start), self):
+        with _nesting(self.source, lambda: self._line(text, start), self):
             values, end = json.decoder.JSONArray(text_and_end, scan_once)
         for value in values:
             if isinstance(value, _Constant):
