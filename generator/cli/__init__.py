@@ -20,6 +20,7 @@ from generator.cli.rulebook import rulebook
 from generator.cli.settlement import settlement
 from generator.cli.sign import sign
 from generator.cli.summary import summary
+from generator.cli.templates import templates
 from generator.cli.ticket import ticket
 
 
@@ -36,11 +37,12 @@ def cli() -> None:
       aftersales fill complaint --data complaint.yaml   # opens a ticket
       aftersales fill followup --ticket SH-2026-000001  # prompts for each field
       aftersales index verify
+      aftersales templates check                        # after customising a template
     """
 
 
 for command in (forms, fill, batch, ticket, packet, sign, settlement, summary, index, rulebook,
-                demo):
+                demo, templates):
     cli.add_command(command)
 
 

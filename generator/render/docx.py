@@ -34,6 +34,11 @@ class _Environment(SandboxedEnvironment):
 _ENVIRONMENT = _Environment(undefined=StrictUndefined, autoescape=True)
 
 
+def jinja_environment() -> SandboxedEnvironment:
+    """The environment every DOCX template renders in, for a check to parse templates in."""
+    return _ENVIRONMENT
+
+
 class _Template(DocxTemplate):
     """docxtpl cleans each XML part with some forty regular expressions before every render;
     the result depends on the part's XML alone (patch_xml reads no state), so keep it."""
