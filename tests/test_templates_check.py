@@ -118,6 +118,8 @@ BROKEN = {
                                  "：{{ centre.phone }}", "{{ company.nmae }}"),
                           "company.nmae", "unknown variable; did you mean company.name?",
                           "{{ company.nmae }}"),
+    "fails when rendered": (retype(OWNER, "{{ f.owner_name(1) }}"), "",
+                            "a blank fill fails: 'str' object is not callable", ""),
     "required field removed": (retype(OWNER, ""), "f.owner_name",
                                "a required field the template never shows", ""),
     "tag split across paragraphs": (split_across_paragraphs, "{{ f.owner",
