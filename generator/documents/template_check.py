@@ -78,30 +78,40 @@ def check_template(workspace: Workspace, form: Form) -> list[Problem]:
                         blank=True)
     problems = [Problem(form.name, file, split.part, split.tag, split.reason, split.paragraph)
                 for split in split_tags(document, environment)]
-    shown: set[str] = set()
-    unreadable = False  # a part with a syntax error: what it shows is unknown
-    for part in template_parts(document):
-        try:
-            tree = environment.parse(part.source)
-        except TemplateSyntaxError as exc:
-            problems.append(Problem(form.name, file, part.name, "",
-                                    f"Jinja syntax error: {exc.message}",
-                                    part.text_of_line(exc.lineno)))
-            unreadable = True
-            continue
-        walker = _Walker(environment, ctx, meta.find_undeclared_variables(tree))
-        walker.visit(tree, {})
-        problems += [Problem(form.name, file, part.name, written, message,
-                             part.text_of_line(line))
-                     for line, written, message in walker.unknown]
-        shown |= walker.shown
-    if not unreadable:
+    tag_problems, shown = _read_tags(form, file, template_parts(document), ctx, environment)
+    problems += tag_problems
+    if shown is not None:
         problems += [Problem(form.name, file, "", tag,
                              "a required field the template never shows")
                      for tag in _required_not_shown(form, shown, ctx, environment)]
     if not problems:
         problems += _trial_render(form.name, file, document, ctx, environment)
     return list(dict.fromkeys(problems))  # a text box's tags appear twice in Word's XML
+
+
+def _read_tags(form: Form, file: str, parts, ctx: dict[str, Any], environment
+               ) -> tuple[list[Problem], set[str] | None]:
+    """Syntax errors and unknown variables of each part, and the context paths the template
+    shows (None when a part cannot be parsed: what it shows is unknown)."""
+    problems: list[Problem] = []
+    shown: set[str] | None = set()
+    for part in parts:
+        try:
+            tree = environment.parse(part.source)
+        except TemplateSyntaxError as exc:
+            problems.append(Problem(form.name, file, part.name, "",
+                                    f"Jinja syntax error: {exc.message}",
+                                    part.text_of_line(exc.lineno)))
+            shown = None
+            continue
+        walker = _Walker(environment, ctx, meta.find_undeclared_variables(tree))
+        walker.visit(tree, {})
+        problems += [Problem(form.name, file, part.name, written, message,
+                             part.text_of_line(line))
+                     for line, written, message in walker.unknown]
+        if shown is not None:
+            shown |= walker.shown
+    return problems, shown
 
 
 def _shown_path(workspace: Workspace, form: Form) -> str:
