@@ -1,0 +1,113 @@
+"""Benchmark: the wall time of one `aftersales fill` process against `aftersales --help`.
+
+Issue 13 asks that a fill from the command line take at most 5× `aftersales --help` on the same
+machine. Each figure is the median of N subprocess runs of the installed command:
+
+- help:                  `aftersales --help`
+- fill, first, cold:     a new workspace (the fill creates its index) and an empty font cache
+- fill, first, warm:     a new workspace, the parsed font already cached
+- fill, later, warm:     a workspace whose index exists: the everyday case
+- fill pdf / docx only:  as "later, warm", one format
+
+Run by hand (never part of the test suite):  .venv/bin/python bench/cli.py [--count 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from generator.documents.forms import load_form
+from generator.workspace import Workspace
+
+
+def command() -> list[str]:
+    found = shutil.which("aftersales") or str(Path(sys.executable).parent / "aftersales")
+    return [found]
+
+
+def child_environment(cache: Path) -> dict[str, str]:
+    environment = dict(os.environ, AFTERSALES_CACHE_DIR=str(cache))
+    # An installed package has its bytecode compiled; without it every run would compile the
+    # package's modules again and measure that instead.
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    return environment
+
+
+def wall_ms(arguments: list[str], environment: dict[str, str], before=None) -> float:
+    """One run's wall time; `before` prepares the run (untimed)."""
+    if before is not None:
+        before()
+    start = time.perf_counter()
+    subprocess.run(arguments, check=True, capture_output=True, env=environment)
+    return (time.perf_counter() - start) * 1000
+
+
+def median_ms(count: int, arguments, environment, before=None) -> float:
+    wall_ms(arguments() if callable(arguments) else arguments, environment, before)  # warm-up
+    return statistics.median(
+        wall_ms(arguments() if callable(arguments) else arguments, environment, before)
+        for _ in range(count))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=15, help="runs per figure (median)")
+    count = parser.parse_args().count
+    scratch = Path(tempfile.mkdtemp(prefix="aftersales-bench-cli-"))
+    try:
+        run(scratch, count)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run(scratch: Path, count: int) -> None:
+    data = scratch / "complaint.yaml"
+    workspace = Workspace.open(scratch)
+    sample = load_form(workspace, "complaint").sample
+    workspace.close()
+    data.write_text(yaml.safe_dump(sample, allow_unicode=True), encoding="utf-8")
+    cache = scratch / "cache"
+    environment = child_environment(cache)
+    aftersales = command()
+    workspaces = iter(range(10**6))
+
+    def fill(home: Path, formats: str = "docx,pdf") -> list[str]:
+        home.mkdir(exist_ok=True)
+        return [*aftersales, "fill", "complaint", "--home", str(home), "--data", str(data),
+                "--no-prompt", "--format", formats]
+
+    def new_workspace() -> list[str]:
+        return fill(scratch / f"workspace-{next(workspaces)}")
+
+    def empty_cache() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    existing = scratch / "existing"
+    subprocess.run(fill(existing), check=True, capture_output=True, env=environment)
+
+    help_ms = median_ms(count, [*aftersales, "--help"], environment)
+    figures = {
+        "fill, first, cold cache": median_ms(count, new_workspace, environment, empty_cache),
+        "fill, first, warm cache": median_ms(count, new_workspace, environment),
+        "fill, later, warm cache": median_ms(count, fill(existing), environment),
+        "fill pdf only, later": median_ms(count, fill(existing, "pdf"), environment),
+        "fill docx only, later": median_ms(count, fill(existing, "docx"), environment),
+    }
+    print(f"aftersales --help              {help_ms:7.0f} ms   (median of {count})")
+    for name, ms in figures.items():
+        print(f"{name:30} {ms:7.0f} ms   {ms / help_ms:5.1f}× help")
+    print("target (issue 13): a fill at most 5× help")
+
+
+if __name__ == "__main__":
+    main()
