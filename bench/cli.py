@@ -8,6 +8,9 @@ machine. Each figure is the median of N subprocess runs of the installed command
 - fill, first, warm:     a new workspace, the parsed font already cached
 - fill, later, warm:     a workspace whose index exists: the everyday case
 - fill pdf / docx only:  as "later, warm", one format
+- floor:                 a process that only imports the CLI and the libraries a DOCX+PDF fill
+                         cannot do without (SQLAlchemy, reportlab's platypus, docxtpl, cerberus,
+                         PyYAML): no fill can be quicker than this
 
 Run by hand (never part of the test suite):  .venv/bin/python bench/cli.py [--count 15]
 """
@@ -28,6 +31,8 @@ import yaml
 
 from generator.documents.forms import load_form
 from generator.workspace import Workspace
+
+FLOOR = "import generator.cli, sqlalchemy, reportlab.platypus, docxtpl, cerberus, yaml"
 
 
 def command() -> list[str]:
@@ -97,6 +102,7 @@ def run(scratch: Path, count: int) -> None:
 
     help_ms = median_ms(count, [*aftersales, "--help"], environment)
     figures = {
+        "floor: imports only": median_ms(count, [sys.executable, "-c", FLOOR], environment),
         "fill, first, cold cache": median_ms(count, new_workspace, environment, empty_cache),
         "fill, first, warm cache": median_ms(count, new_workspace, environment),
         "fill, later, warm cache": median_ms(count, fill(existing), environment),
