@@ -1,7 +1,7 @@
 """Benchmark: the wall time of one `aftersales fill` process against `aftersales --help`.
 
 Issue 13 asks that a fill from the command line take at most 5× `aftersales --help` on the same
-machine. Each figure is the median of N subprocess runs of the installed command:
+machine. Each figure is the median of N subprocess runs of the installed command, run in rounds:
 
 - help:                  `aftersales --help`
 - fill, first, cold:     a new workspace (the fill creates its index) and an empty font cache
@@ -25,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -48,20 +50,31 @@ def child_environment(cache: Path) -> dict[str, str]:
     return environment
 
 
-def wall_ms(arguments: list[str], environment: dict[str, str], before=None) -> float:
-    """One run's wall time; `before` prepares the run (untimed)."""
-    if before is not None:
-        before()
+@dataclass
+class Scenario:
+    name: str
+    arguments: Callable[[], list[str]]  # called before each run (a new workspace, say)
+    before: Callable[[], None] = lambda: None  # prepares each run, untimed
+
+
+def wall_ms(scenario: Scenario, environment: dict[str, str]) -> float:
+    arguments = scenario.arguments()
+    scenario.before()
     start = time.perf_counter()
     subprocess.run(arguments, check=True, capture_output=True, env=environment)
     return (time.perf_counter() - start) * 1000
 
 
-def median_ms(count: int, arguments, environment, before=None) -> float:
-    wall_ms(arguments() if callable(arguments) else arguments, environment, before)  # warm-up
-    return statistics.median(
-        wall_ms(arguments() if callable(arguments) else arguments, environment, before)
-        for _ in range(count))
+def medians_ms(scenarios: list[Scenario], count: int, environment) -> dict[str, float]:
+    """Each scenario's median over `count` rounds. A round runs every scenario once, so a
+    machine busy with something else slows help and fill alike and the ratio holds."""
+    times: dict[str, list[float]] = {s.name: [] for s in scenarios}
+    for round_number in range(count + 1):
+        for scenario in scenarios:
+            ms = wall_ms(scenario, environment)
+            if round_number:  # the first round warms the disk cache and compiles bytecode
+                times[scenario.name].append(ms)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> None:
@@ -100,16 +113,20 @@ def run(scratch: Path, count: int) -> None:
     existing = scratch / "existing"
     subprocess.run(fill(existing), check=True, capture_output=True, env=environment)
 
-    help_ms = median_ms(count, [*aftersales, "--help"], environment)
-    figures = {
-        "floor: imports only": median_ms(count, [sys.executable, "-c", FLOOR], environment),
-        "fill, first, cold cache": median_ms(count, new_workspace, environment, empty_cache),
-        "fill, first, warm cache": median_ms(count, new_workspace, environment),
-        "fill, later, warm cache": median_ms(count, fill(existing), environment),
-        "fill pdf only, later": median_ms(count, fill(existing, "pdf"), environment),
-        "fill docx only, later": median_ms(count, fill(existing, "docx"), environment),
-    }
-    print(f"aftersales --help              {help_ms:7.0f} ms   (median of {count})")
+    def fixed(arguments: list[str]) -> Callable[[], list[str]]:
+        return lambda: arguments
+
+    figures = medians_ms([
+        Scenario("aftersales --help", fixed([*aftersales, "--help"])),
+        Scenario("floor: imports only", fixed([sys.executable, "-c", FLOOR])),
+        Scenario("fill, first, cold cache", new_workspace, empty_cache),
+        Scenario("fill, first, warm cache", new_workspace),
+        Scenario("fill, later, warm cache", fixed(fill(existing))),
+        Scenario("fill pdf only, later", fixed(fill(existing, "pdf"))),
+        Scenario("fill docx only, later", fixed(fill(existing, "docx"))),
+    ], count, environment)
+    help_ms = figures.pop("aftersales --help")
+    print(f"aftersales --help              {help_ms:7.0f} ms   (median of {count} rounds)")
     for name, ms in figures.items():
         print(f"{name:30} {ms:7.0f} ms   {ms / help_ms:5.1f}× help")
     print("target (issue 13): a fill at most 5× help")
