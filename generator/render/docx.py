@@ -96,6 +96,8 @@ QR_SIZE_CM = 2.2  # fits the grid's last column (render/docx_template.py)
 
 def _qr_pictures(document: DocxTemplate, texts: list[str | None]) -> list:
     """Each QR code's picture ("" where the layout has none, or the form is blank)."""
+    if not any(texts):
+        return ["" for _ in texts]  # without loading reportlab's barcodes and PIL (~60 ms)
     from generator.render.qr import qr_png
 
     return [InlineImage(document, io.BytesIO(qr_png(text)), width=Cm(QR_SIZE_CM))

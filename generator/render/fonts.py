@@ -64,10 +64,12 @@ def _fc_list_candidates() -> list[str]:
 @cache
 def _load(path: str, index: int):
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+    from reportlab.pdfbase.ttfonts import TTFError
+
+    from generator.render.font_cache import parsed_font
 
     try:
-        font = TTFont(FONT_NAME, path, subfontIndex=index)
+        font = parsed_font(FONT_NAME, path, index)
     except (TTFError, OSError) as exc:
         raise ConfigError(
             f"font {path} cannot be embedded ({exc}); use a TrueType (.ttf/.ttc) CJK font"

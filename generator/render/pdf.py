@@ -28,7 +28,6 @@ from reportlab.platypus import (
 
 from generator.render.charts import pdf_drawing
 from generator.render.fonts import CJKFont
-from generator.render.qr import QrCode
 
 if TYPE_CHECKING:  # render draws a form's layout; it does not load forms
     from generator.documents.forms import Form
@@ -166,6 +165,10 @@ def _grid(item: dict, ctx: dict, st: Styles) -> list[Table]:
 
 def _grid_with_qr(item: dict, ctx: dict, st: Styles, font: CJKFont, text: str) -> Table:
     """The grid, narrower, with the QR code of `text` on its right."""
+    # imported here: reportlab's barcode package loads every barcode it knows (~50 ms), which
+    # the forms without a QR code never need
+    from generator.render.qr import QrCode
+
     narrow = Styles(font.name, st.width - QR_SIZE)
     # the grid may run on over pages (its tables split), the code staying on the first
     table = Table([[_grid(item, ctx, narrow), QrCode(text, QR_SIZE)]],
