@@ -161,7 +161,14 @@ def libreoffice_pdfs(docx_files: list[Path], folder: Path, timeout: float = 240
 
 
 @pytest.fixture(autouse=True, scope="session")
-def cjk_font() -> None:
+def font_cache(tmp_path_factory) -> None:
+    """The parsed-font cache in the test run's own folder, not the user's ~/.cache (the tests'
+    subprocesses inherit it)."""
+    os.environ["AFTERSALES_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cjk_font(font_cache) -> None:
     """Nearly every test makes a PDF, which needs a TrueType CJK font on the machine."""
     from generator.errors import MissingDependency
     from generator.render.fonts import find_cjk_font
