@@ -18,6 +18,8 @@ LEVELS = {
     "__main__": 7,
     "cli": 6,
     "rulebook": 5, "reports": 5, "packets": 5, "batch": 5,
+    # the checkup of machine and workspace: looks at documents, render and records
+    "doctor": 5,
     "documents": 4,
     "tickets": 3, "warranty": 3,
     "render": 2, "records": 2,

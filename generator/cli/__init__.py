@@ -12,6 +12,7 @@ import click
 from generator import __version__
 from generator.cli.batch import batch
 from generator.cli.demo import demo
+from generator.cli.doctor import doctor
 from generator.cli.fill import fill
 from generator.cli.forms import forms
 from generator.cli.index import index
@@ -38,11 +39,12 @@ def cli() -> None:
       aftersales fill followup --ticket SH-2026-000001  # prompts for each field
       aftersales index verify
       aftersales templates check                        # after customising a template
+      aftersales doctor                                 # what this machine lacks, and the fix
     """
 
 
 for command in (forms, fill, batch, ticket, packet, sign, settlement, summary, index, rulebook,
-                demo, templates):
+                demo, templates, doctor):
     cli.add_command(command)
 
 

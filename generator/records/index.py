@@ -259,14 +259,37 @@ class Index:
                 raise
         return engine, found
 
-    def upgrade(self) -> tuple[str | None, str]:
-        """Bring the schema up to date (`index upgrade`): the revisions before and after."""
-        engine, before = self._revision()
+    def schema_revision(self) -> str | None:
+        """The index's schema revision (database.LEGACY before Alembic; None: no index yet),
+        read without creating or changing anything."""
+        engine, found = self._revision()
         if engine is not None:
             engine.dispose()
+        return found
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Bring the schema up to date (`index upgrade`): the revisions before and after."""
+        before = self.schema_revision()
         database.check_known(before, self.location)
         self.writer()
         return before, HEAD
+
+    def quick_check(self) -> list[str] | None:
+        """SQLite's own quick check of the index file, read-only: [] when it is sound, else
+        what SQLite found. None where there is nothing to check here: no index yet, or a
+        PostgreSQL server (which keeps its own pages sound)."""
+        if self.is_postgresql:
+            return None
+        engine, _ = self._revision()
+        if engine is None:
+            return None
+        try:
+            with self._explained(), engine.connect() as conn:
+                found = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check")]
+                conn.rollback()
+        finally:
+            engine.dispose()
+        return [] if found == ["ok"] else found
 
     def close(self) -> None:
         if self._writer is not None:
