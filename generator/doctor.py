@@ -259,10 +259,11 @@ def _integrity(index) -> Check:
         return Check("index integrity", "ok", "kept by the PostgreSQL server; "
                      "`aftersales index verify` checks the records themselves")
     if damage:
-        return Check("index integrity", "fail",
-                     f"SQLite's quick check found damage: {'; '.join(damage[:5])}",
-                     "restore output/index.sqlite3 from a backup, then run "
-                     "`aftersales index verify`")
+        # SQLite's report runs over several lines ("*** in database main ***\nPage 3: …")
+        found = " ".join("; ".join(damage[:5]).split())
+        return Check("index integrity", "fail", f"SQLite's quick check found damage: {found}",
+                     f"restore {index.location.shown()} from a backup, then run "
+                     f"`aftersales index verify`")
     return Check("index integrity", "ok", "SQLite quick check: ok "
                  "(`aftersales index verify` checks the records and files themselves)")
 

@@ -137,3 +137,18 @@ def test_without_libreoffice_on_path_it_warns_and_exits_0(home, tmp_path):
 ])
 def test_version_floors(installed, specifier, below):
     assert _below_floor(installed, specifier) is below
+
+
+def test_a_damaged_index_fails_the_integrity_check(run, home, complaint):
+    database = home / "output" / "index.sqlite3"
+    damaged = bytearray(database.read_bytes())
+    page = 4096  # SQLite's default page size; the first page (the header) stays whole
+    damaged[2 * page: 2 * page + 3000] = b"Z" * 3000
+    database.write_bytes(bytes(damaged))
+    result = run("doctor", "--json")
+    assert result.exit_code == 1, result.output
+    integrity = checks(result)["index integrity"]
+    assert integrity["status"] == "fail" and integrity["required"]
+    assert integrity["detail"].startswith("SQLite's quick check found damage: ")
+    assert "\n" not in integrity["detail"]
+    assert f"restore {database} from a backup" in integrity["fix"]
