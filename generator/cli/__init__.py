@@ -15,6 +15,7 @@ from generator.cli.demo import demo
 from generator.cli.fill import fill
 from generator.cli.forms import forms
 from generator.cli.index import index
+from generator.cli.init import init
 from generator.cli.packet import packet
 from generator.cli.rulebook import rulebook
 from generator.cli.settlement import settlement
@@ -41,8 +42,8 @@ def cli() -> None:
     """
 
 
-for command in (forms, fill, batch, ticket, packet, sign, settlement, summary, index, rulebook,
-                demo, templates):
+for command in (init, forms, fill, batch, ticket, packet, sign, settlement, summary, index,
+                rulebook, demo, templates):
     cli.add_command(command)
 
 
