@@ -54,14 +54,6 @@ RECORD_NO = NameRule(
 DIGITS = range(1, 13)  # a counter's width: 000001; more than 12 digits no centre will need
 
 
-def check_digits(value: object, where: str) -> str | None:
-    """The problem with a counter's width, or None when it is a whole number in DIGITS."""
-    if type(value) is int and value in DIGITS:
-        return None
-    return (f"'{where}' must be a whole number from {DIGITS.start} to {DIGITS.stop - 1}, not "
-            f"{quote(value)}")
-
-
 def check_file_name(name: str, where: str, error: type[UsageError] = UsageError) -> str:
     """One file or folder name (a document, an attachment's copy, a template): refused when it
     could leave its folder, hide, or read differently from what it is."""

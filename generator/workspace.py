@@ -7,7 +7,6 @@ A workspace is a directory (the current one, `--home DIR` or `AFTERSALES_HOME`).
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import os
 import tomllib
@@ -19,130 +18,15 @@ from typing import Any
 
 import yaml
 
-from generator import names
-from generator.errors import ConfigError, UsageError
+from generator.config import CONFIG_FILE, commented_toml
 
-CONFIG_FILE = "aftersales.toml"
+# the defaults, where callers that build a Workspace by hand have always found them
+from generator.config import DEFAULT_CONFIG as DEFAULT_CONFIG
+from generator.config import load as load_config
+from generator.errors import ConfigError, UsageError, quote
+from generator.files import refuse_existing, write_atomically
+
 DATA_KINDS = ("forms", "schemas", "templates")
-
-# The configuration's declared shape: every key with its type and default. Unknown keys are
-# reported, so a misspelt key never silently falls back to a default.
-DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
-    "company": {
-        "name": "示例置业有限公司",
-        "address": "示例市示例区示例路 1 号",
-        "phone": "0571-88888888",
-        # the property-management company that staffs the centre and advances repair costs
-        "property_company": "示例物业服务有限公司",
-    },
-    "centre": {
-        "name": "商品房售后服务中心",
-        "phone": "400-800-1234",
-        "address": "示例花园 1 号楼一层",
-        "hours": "每日 8:30–17:30",
-    },
-    "tickets": {
-        "prefix": "SH",
-        "digits": 6,
-    },
-    "documents": {
-        "language": "zh",
-        "formats": ["docx", "pdf"],
-        "output": "output",
-    },
-    "fonts": {
-        # A TrueType (.ttf/.ttc) file with CJK glyphs, embedded in every PDF. Empty: search
-        # the usual system locations.
-        "cjk": "",
-        "cjk_index": 0,
-        # The East Asian font name written into DOCX files; Word and LibreOffice substitute a
-        # CJK font they have when it is missing.
-        "docx": "SimSun",
-    },
-    "index": {
-        # The SQLite index of this workspace (relative to it), used when `url` is empty.
-        "path": "output/index.sqlite3",
-        # A shared index: postgresql://USER:PASSWORD@HOST:PORT/DATABASE (env
-        # AFTERSALES_INDEX_URL wins over it).
-        "url": "",
-        # The Ed25519 key that signs checkpoints (`aftersales index keygen` makes one); keep it
-        # away from the database. Env AFTERSALES_SIGNING_KEY wins over it.
-        "signing_key": "",
-        # Its public half, for auditors who check checkpoints without the key.
-        "public_key": "",
-        # How long to wait, in seconds, for another process that holds the index.
-        "busy_timeout": 30,
-    },
-    # Service promises, in hours unless named otherwise; shown in documents and the rulebook,
-    # and the promised times of a normal case (forms/_lifecycle.yaml, `deadlines`).
-    "promises": {
-        "onsite_hours": 24,
-        "reply_hours": 24,
-        "builder_response_hours": 24,
-        "completion_days": 7,
-        "analysis_days": 3,
-        "followup_days": 3,
-        "followup_rate_complaints": 100,
-        "followup_rate_repairs": 30,
-        "handling_fee_percent": 50,
-    },
-    # Promised times by urgency and category: each rule that matches a ticket (its `urgency`,
-    # its `category`, or both) overrides the [promises] it names; later rules win. Giving
-    # [[deadlines.rules]] in aftersales.toml replaces this list.
-    "deadlines": {
-        "rules": [
-            {"urgency": "urgent", "reply_hours": 12, "builder_response_hours": 12,
-             "completion_days": 3},
-            {"urgency": "emergency", "reply_hours": 2, "builder_response_hours": 2,
-             "completion_days": 1},
-        ],
-    },
-    # Who may be responsible for a repair, by kind of party. An empty list accepts any unit.
-    "parties": {
-        "builders": ["示例建设集团第三项目部"],
-        "in_house": ["物业维修班"],
-        "outsourced": ["示例市恒固建筑工程有限公司"],
-    },
-    "reports": {
-        # A complaint about the same room and category as another opened less than this many
-        # days before counts as a repeat complaint.
-        "repeat_days": 30,
-    },
-    "repairs": {
-        # Estimated cost, in yuan, up to which a repair is small (done in-house); above it the
-        # outsourced contractor does it (when the builder does not).
-        "small_limit": 2000,
-    },
-    # The owner warranty card (forms/warranty-card.yaml): what the company promises per item of
-    # templates/warranty/law.yaml, counted from delivery; never less than the law's minimum
-    # from delivery (the 1998 rules'). The card's expiry may be later: the builder's period.
-    # Periods: "5y", "18m", "2 seasons", "design life".
-    "warranty": {
-        # The heating and cooling seasons, month-day..month-day; empty when the homes have none.
-        "heating_season": "11-15..03-15",
-        "cooling_season": "06-01..09-30",
-        # The design service life of the structure in years ("50y"); empty: printed as the law
-        # words it, with no date.
-        "design_life": "",
-        "promises": {
-            "structure": "design life",
-            "roof": "5y",
-            "leaks": "1y",
-            "plaster": "1y",
-            "floors": "1y",
-            "doors_windows": "1y",
-            "decoration": "2y",
-            "pipes_equipment": "3y",
-            "sanitary_ware": "1y",
-            "lamps_switches": "6m",
-            "blocked_pipes": "2m",
-            "heating_cooling": "2 seasons",
-            "other": "1y",
-        },
-    },
-}
-RULE_MATCHES = ("urgency", "category")
-
 
 def bundled_root(kind: str) -> Path:
     """The directory holding the bundled defaults of `kind` (forms, schemas or templates).
@@ -154,59 +38,6 @@ def bundled_root(kind: str) -> Path:
     if packaged.is_dir():
         return Path(str(packaged))
     return Path(__file__).resolve().parent.parent / kind
-
-
-def _merge(defaults: dict, overrides: dict, where: str, problems: list[str]) -> dict:
-    merged = copy.deepcopy(defaults)
-    for key, value in overrides.items():
-        name = f"{where}.{key}" if where else key
-        if key not in defaults:
-            problems.append(f"unknown key '{name}'")
-        elif isinstance(defaults[key], dict):
-            if not isinstance(value, dict):
-                problems.append(f"'{name}' must be a table")
-            else:
-                merged[key] = _merge(defaults[key], value, name, problems)
-        elif type(value) is not type(defaults[key]):
-            want = type(defaults[key]).__name__
-            problems.append(f"'{name}' must be {want}, not {type(value).__name__} ({value!r})")
-        else:
-            merged[key] = value
-    return merged
-
-
-def _check_rules(config: dict, problems: list[str]) -> None:
-    """[[deadlines.rules]]: each a table of `urgency`/`category` and whole [promises] numbers."""
-    promises = config["promises"]
-    for number, rule in enumerate(config["deadlines"]["rules"], start=1):
-        where = f"deadlines.rules[{number}]"
-        if not isinstance(rule, dict):
-            problems.append(f"'{where}' must be a table")
-            continue
-        for key, value in rule.items():
-            if key in RULE_MATCHES:
-                if not isinstance(value, str):
-                    problems.append(f"'{where}.{key}' must be a str, not {value!r}")
-            elif key not in promises:
-                problems.append(f"unknown key '{where}.{key}' (a rule sets [promises] keys "
-                                f"and matches on {' and '.join(RULE_MATCHES)})")
-            elif type(value) is not int or value < 0:
-                problems.append(f"'{where}.{key}' must be a whole number ≥ 0, not {value!r}")
-    for kind, units in config["parties"].items():
-        if not all(isinstance(u, str) and u.strip() for u in units):
-            problems.append(f"'parties.{kind}' must be a list of unit names")
-
-
-def _check_numbering(config: dict, problems: list[str]) -> None:
-    """[tickets]: the prefix and width of ticket numbers, which name folders of the store."""
-    prefix = config["tickets"]["prefix"]
-    try:
-        names.PREFIX.check(prefix, "'tickets.prefix'")
-    except UsageError as exc:
-        problems.append(exc.message)
-    problem = names.check_digits(config["tickets"]["digits"], "tickets.digits")
-    if problem:
-        problems.append(problem)
 
 
 @dataclass
@@ -229,18 +60,7 @@ class Workspace:
                 overrides = tomllib.loads(config_path.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise ConfigError(f"{config_path}: {exc}") from exc
-        problems: list[str] = []
-        config = _merge(DEFAULT_CONFIG, overrides, "", problems)
-        for key, value in (("documents.output", config["documents"]["output"]),
-                           ("index.path", config["index"]["path"])):
-            if not value.strip():
-                problems.append(f"'{key}' must name a folder or file, not {value!r}")
-        _check_rules(config, problems)
-        _check_numbering(config, problems)
-        if problems:
-            raise ConfigError(
-                f"{config_path}: " + "; ".join(problems) + " (see README: Configuration)"
-            )
+        config = load_config(overrides, str(config_path))
         return cls(root=root, config=config)
 
     def find(self, kind: str, name: str) -> Path | None:
@@ -315,3 +135,42 @@ def load_yaml(path: Path) -> Any:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
 
+
+
+# What `aftersales init --copy` copies: the bundled folder and, under it, what belongs to the kind.
+# The rulebook's wording lives under templates/ but is edited on its own.
+COPYABLE = {"forms": ("forms", ""), "schemas": ("schemas", ""), "templates": ("templates", ""),
+            "rulebook": ("templates", "rulebook")}
+
+
+def init_workspace(root: Path, copy_kinds: list[str], force: bool = False) -> list[Path]:
+    """Make `root` a workspace: aftersales.toml listing every setting with its default and
+    comment, and copies of the bundled defaults of each of `copy_kinds` (COPYABLE) to edit.
+    Refuses, writing nothing, when any of those files exists, unless `force`. The files
+    written, in order."""
+    unknown = [kind for kind in copy_kinds if kind not in COPYABLE]
+    if unknown:
+        raise UsageError(f"--copy: {', '.join(map(quote, unknown))} cannot be copied; choose "
+                         f"from {', '.join(COPYABLE)} (comma-separated)")
+    root = root.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    contents: dict[Path, bytes] = {root / CONFIG_FILE: commented_toml().encode("utf-8")}
+    for kind in copy_kinds:
+        contents.update(_bundled_copies(root, kind))
+    refuse_existing(contents, force)
+    for path, content in contents.items():
+        write_atomically(path, content, within=root)
+    return list(contents)
+
+
+def _bundled_copies(root: Path, kind: str) -> dict[Path, bytes]:
+    folder, part = COPYABLE[kind]
+    source = bundled_root(folder) / part
+    copies = {}
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(bundled_root(folder))
+        hidden = any(p.startswith((".", "__")) for p in relative.parts)
+        in_rulebook = relative.parts[0] == COPYABLE["rulebook"][1]
+        if path.is_file() and not hidden and not (kind == "templates" and in_rulebook):
+            copies[root / folder / relative] = path.read_bytes()
+    return copies

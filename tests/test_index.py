@@ -455,7 +455,7 @@ def test_documents_show_every_configured_contact(run, home, tmp_path):
     [
         ('[company]\nnmae = "X"\n', "unknown key 'company.nmae'"),
         ('[ticket]\nprefix = "QA"\n', "unknown key 'ticket'"),
-        ('[tickets]\ndigits = "6"\n', "'tickets.digits' must be int, not str ('6')"),
+        ('[tickets]\ndigits = "6"\n', "'tickets.digits' must be a whole number, not '6'"),
         ('[company]\nname = \n', "aftersales.toml"),
     ],
 )

@@ -24,6 +24,8 @@ LEVELS = {
     "tickets": 3, "warranty": 3,
     "render": 2, "records": 2,
     "workspace": 1,
+    # the configuration's schema: what the workspace loads; checks prefixes with the name rules
+    "config": 0.75,
     # name rules and safe writing: below the workspace, which checks its prefixes with them
     "names": 0.5, "files": 0.5,
     "errors": 0, "__init__": 0,

@@ -16,6 +16,7 @@ from generator.cli.doctor import doctor
 from generator.cli.fill import fill
 from generator.cli.forms import forms
 from generator.cli.index import index
+from generator.cli.init import init
 from generator.cli.packet import packet
 from generator.cli.rulebook import rulebook
 from generator.cli.settlement import settlement
@@ -34,6 +35,7 @@ def cli() -> None:
     tied to a ticket number, and keep a tamper-evident index of every document.
 
     \b
+      aftersales init --copy templates                  # a workspace, with templates to edit
       aftersales demo                                   # a sample ticket's full set of records
       aftersales fill complaint --data complaint.yaml   # opens a ticket
       aftersales fill followup --ticket SH-2026-000001  # prompts for each field
@@ -43,8 +45,8 @@ def cli() -> None:
     """
 
 
-for command in (forms, fill, batch, ticket, packet, sign, settlement, summary, index, rulebook,
-                demo, templates, doctor):
+for command in (init, forms, fill, batch, ticket, packet, sign, settlement, summary, index,
+                rulebook, demo, templates, doctor):
     cli.add_command(command)
 
 
