@@ -42,6 +42,11 @@ def fill(form_name: str, data_source: str | None, assignments: tuple[str, ...],
     """Fill FORM with data, write its DOCX and PDF, and index them under a ticket.
 
     Invalid input is refused with every failing field named (exit code 2); nothing is written.
+
+    \b
+      aftersales fill complaint --data complaint.yaml          # opens a ticket
+      aftersales fill followup --ticket SH-2026-000001         # prompts for each field
+      aftersales fill site-survey --ticket SH-2026-000001 --set surveyors=王工 --format pdf
     """
     import datetime as dt
 

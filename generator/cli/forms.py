@@ -9,13 +9,24 @@ from generator.cli.common import FORMATS_HELP, echo_json, open_workspace, worksp
 
 @click.group()
 def forms() -> None:
-    """List the document types and show their fields."""
+    """List the document types and show their fields.
+
+    \b
+      aftersales forms list
+      aftersales forms show complaint
+      aftersales forms template complaint -o my-complaint.docx
+      aftersales forms blank site-survey --format pdf
+    """
 
 
 @forms.command("list")
 @workspace_options(json_output=True)
 def forms_list(home: str | None, as_json: bool) -> None:
-    """List every form: name, code and title."""
+    """List every form: name, code and title.
+
+    \b
+      aftersales forms list --json
+    """
     from generator.documents.forms import list_forms, load_form
 
     workspace = open_workspace(home)
@@ -36,7 +47,11 @@ def forms_list(home: str | None, as_json: bool) -> None:
 @click.argument("form_name", metavar="FORM")
 @workspace_options(json_output=True)
 def forms_show(form_name: str, home: str | None, as_json: bool) -> None:
-    """Show every field of FORM: key, label, type, required, allowed values."""
+    """Show every field of FORM: key, label, type, required, allowed values.
+
+    \b
+      aftersales forms show complaint
+    """
     from generator.documents.forms import load_form
 
     workspace = open_workspace(home)
@@ -75,6 +90,9 @@ def forms_template(form_name: str, output: str | None, force: bool, home: str | 
 
     Restyle the result in Word; keep the {{ ... }} tags. A template in the workspace's
     templates/ overrides the bundled one.
+
+    \b
+      aftersales forms template complaint            # templates/complaint.docx
     """
     from pathlib import Path
 
@@ -97,7 +115,11 @@ def forms_template(form_name: str, output: str | None, force: bool, home: str | 
 def forms_blank(form_name: str, directory: str | None, formats: str | None, lang: str | None,
                 force: bool, home: str | None) -> None:
     """Write FORM blank, for filling in by hand (not indexed: it is no record). Existing files
-    are not overwritten without --force."""
+    are not overwritten without --force.
+
+    \b
+      aftersales forms blank site-survey --format pdf --lang en
+    """
     from pathlib import Path
 
     from generator.documents.blanks import write_blank

@@ -33,6 +33,11 @@ def index() -> None:
     The index is SQLite in the workspace (output/index.sqlite3) unless [index] url in
     aftersales.toml, or AFTERSALES_INDEX_URL, names a PostgreSQL server. list, show and verify
     only read: they work on a read-only workspace or with a read-only database role.
+
+    \b
+      aftersales index list --ticket SH-2026-000001
+      aftersales index verify
+      aftersales index migrate --to postgresql://aftersales@db/centre
     """
 
 
@@ -42,7 +47,12 @@ def index() -> None:
 @workspace_options(json_output=True)
 def index_list(ticket: str | None, form_name: str | None, home: str | None,
                as_json: bool) -> None:
-    """List indexed documents, oldest first (streamed: any number of rows in little memory)."""
+    """List indexed documents, oldest first (streamed: any number of rows in little memory).
+
+    \b
+      aftersales index list --ticket SH-2026-000001
+      aftersales index list --form complaint --json
+    """
     _, records = _index(home)
     if ticket and records.ticket(ticket) is None:
         raise UnknownTicket(f"unknown ticket {shorten(ticket)}")
@@ -70,7 +80,12 @@ def index_list(ticket: str | None, form_name: str | None, home: str | None,
 @click.argument("document", metavar="DOC")
 @workspace_options(json_output=True)
 def index_show(document: str, home: str | None, as_json: bool) -> None:
-    """Show one document's index row: DOC is its id or its path in the workspace."""
+    """Show one document's index row: DOC is its id or its path in the workspace.
+
+    \b
+      aftersales index show 12
+      aftersales index show 12 --json
+    """
     _, records = _index(home)
     row = records.document(document)
     if row is None:
@@ -98,6 +113,9 @@ def index_verify(home: str | None, as_json: bool) -> None:
     who can write the database could rebuild them. With it, nothing signed by a checkpoint can
     change or disappear unnoticed; what came after the newest checkpoint rests on the chains.
     Fills in flight are not problems; voided numbers and interrupted fills are noted.
+
+    \b
+      aftersales index verify --json
     """
     from generator.records.signing import load_keys
     from generator.records.verify import verify
@@ -128,7 +146,11 @@ def index_checkpoint(home: str | None, as_json: bool) -> None:
     """Sign the current state of the whole index with the Ed25519 key named by [index]
     signing_key (or AFTERSALES_SIGNING_KEY). `index verify` then names any row changed, removed
     or added before this point, even by someone who recomputes the hashes. Refuses to sign a
-    history that does not verify."""
+    history that does not verify.
+
+    \b
+      aftersales index checkpoint
+    """
     from generator.records.checkpoint import take
     from generator.records.signing import load_keys
 
@@ -151,7 +173,11 @@ def index_checkpoint(home: str | None, as_json: bool) -> None:
 def index_keygen(path: str | None) -> None:
     """Make an Ed25519 signing key for checkpoints at PATH (default
     ~/.config/aftersales/signing.key), readable by its owner only, and its public half at
-    PATH.pub for auditors. Never overwrites a key."""
+    PATH.pub for auditors. Never overwrites a key.
+
+    \b
+      aftersales index keygen ~/.config/aftersales/signing.key
+    """
     from generator.records.signing import keygen
 
     target = Path(path).expanduser() if path else DEFAULT_KEY.expanduser()
@@ -167,7 +193,11 @@ def index_keygen(path: str | None) -> None:
 @workspace_options()
 def index_upgrade(home: str | None) -> None:
     """Bring the index's layout up to date in place (writing commands do this by themselves;
-    reading commands never write, so they ask for it)."""
+    reading commands never write, so they ask for it).
+
+    \b
+      aftersales index upgrade
+    """
     _, records = _index(home, write=True)
     before, after = records.upgrade()
     where = records.location.shown()
@@ -186,7 +216,11 @@ def index_upgrade(home: str | None) -> None:
 def index_migrate(target: str, home: str | None, as_json: bool) -> None:
     """Copy this workspace's index, every row as it is, to another database — a shared
     PostgreSQL server that every machine of a centre then uses. The original is not changed.
-    Afterwards set [index] url in aftersales.toml (or AFTERSALES_INDEX_URL) to the new URL."""
+    Afterwards set [index] url in aftersales.toml (or AFTERSALES_INDEX_URL) to the new URL.
+
+    \b
+      aftersales index migrate --to postgresql://aftersales@db/centre
+    """
     from generator.records.migrate import migrate
 
     workspace, records = _index(home, write=True)

@@ -9,7 +9,12 @@ from generator.cli.common import open_workspace, report_problems, workspace_opti
 
 @click.group()
 def templates() -> None:
-    """Check the DOCX templates, the bundled ones and the workspace's own (templates/)."""
+    """Check the DOCX templates, the bundled ones and the workspace's own (templates/).
+
+    \b
+      aftersales templates check
+      aftersales templates check complaint
+    """
 
 
 @templates.command("check")
