@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from generator.cli.common import echo_json, open_workspace, say, workspace_options
-from generator.errors import AftersalesError, UnknownTicket, UsageError, quote, shorten
+from generator.errors import AftersalesError, UnknownForm, UnknownTicket, UsageError, quote, shorten
 
 DEFAULT_KEY = Path("~/.config/aftersales/signing.key")
 LISTED = ("id", "ticket", "entry", "form", "record_no", "format", "path", "sha256", "size",
@@ -53,9 +53,11 @@ def index_list(ticket: str | None, form_name: str | None, home: str | None,
       aftersales index list --ticket SH-2026-000001
       aftersales index list --form complaint --json
     """
-    _, records = _index(home)
+    workspace, records = _index(home)
     if ticket and records.ticket(ticket) is None:
         raise UnknownTicket(f"unknown ticket {shorten(ticket)}")
+    if form_name is not None:
+        _check_indexed_form(workspace, form_name)
     rows = records.documents(ticket=ticket, form=form_name)
     if as_json:
         # one row at a time, so a million documents need no more memory than one
@@ -74,6 +76,25 @@ def index_list(ticket: str | None, form_name: str | None, home: str | None,
                    f"{row['record_no']:<14} {row['format']:<5} {row['created_at']}  {row['path']}")
     if empty:
         say("no documents")
+
+
+def _check_indexed_form(workspace, name: str) -> None:
+    """--form names a form, or a document the index files that no form fills (packets, the
+    rulebook); anything else would list nothing and look like an empty index."""
+    from generator import names
+    from generator.documents.forms import list_forms
+    from generator.packets.packet import FORM as PACKET
+    from generator.packets.packet import SIGNED_FORM as SIGNED_PACKET
+    from generator.rulebook.model import FORM_NAME as RULEBOOK
+
+    without_form = (PACKET, SIGNED_PACKET, RULEBOOK)
+    if name in without_form:
+        return
+    names.FORM.check(name, "form", UnknownForm)
+    known = list_forms(workspace)
+    if name not in known:
+        raise UnknownForm(f"unknown form {quote(name)}; known forms: {', '.join(known)}; and "
+                          f"documents no form fills: {', '.join(without_form)}")
 
 
 @index.command("show")
