@@ -3,6 +3,7 @@ errors as JSON under --json, unknown form names refused everywhere."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import click
@@ -67,3 +68,70 @@ def test_index_list_refuses_a_name_no_form_could_have(run):
     result = run("index", "list", "--form", "../complaint")
     assert result.exit_code == 2
     assert "form: '../complaint' is refused" in result.output
+
+
+WITH_JSON = [words for words, command in COMMANDS
+             if any(param.name == "as_json" for param in command.params)]
+
+
+def json_error(result) -> dict:
+    """The error a --json run printed: standard output is one JSON object and nothing else."""
+    return json.loads(result.stdout)
+
+
+def test_a_validation_failure_under_json_names_every_field(run):
+    result = run("fill", "complaint", "--no-prompt", "--set", "phone=abc", "--json")
+    assert result.exit_code == 2
+    error = json_error(result)
+    assert error["error"] == "complaint: 9 fields failed validation; nothing was written."
+    assert error["exit_code"] == 2
+    assert {"field": "联系电话 (phone)", "key": "phone", "label": "联系电话",
+            "message": "a mobile number like 13812345678 or a landline like 0571-88888888; "
+                       "got 'abc'"} in error["fields"]
+    assert {"field": "房号 (room)", "key": "room", "label": "房号",
+            "message": "required field"} in error["fields"]
+    assert len(error["fields"]) == 9
+
+
+def test_a_row_problem_names_the_row_and_its_column(run, tmp_path):
+    data = tmp_path / "register.json"
+    data.write_text('{"repairs": [{"date": "x"}]}')
+    result = run("fill", "repair-register", "--no-prompt", "--data", str(data), "--json")
+    assert result.exit_code == 2
+    assert {"field": "日期 (repairs[1].date)", "key": "repairs[1].date", "label": "日期",
+            "message": "must be a date like 2026-11-28; got 'x'"} in json_error(result)["fields"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["index", "list", "--form", "nosuch", "--json"], "unknown form 'nosuch'; known forms: "),
+    (["ticket", "show", "SH-2026-999999", "--json"], "unknown ticket SH-2026-999999"),
+])
+def test_a_usage_error_under_json_is_json_with_exit_code_2(args, message, run):
+    result = run(*args)
+    assert result.exit_code == 2
+    error = json_error(result)
+    assert error["error"].startswith(message)
+    assert (error["fields"], error["exit_code"]) == ([], 2)
+
+
+def test_a_bad_option_value_under_json_names_the_option(run):
+    result = run("ticket", "move", "SH-2026-000001", "verifying", "--at", "tomorrow", "--json")
+    assert result.exit_code == 2
+    assert json_error(result)["fields"] == [{
+        "field": "--at", "key": "when", "label": None,
+        "message": "'tomorrow' does not match the formats '%Y-%m-%d %H:%M', '%Y-%m-%d'."}]
+
+
+@pytest.mark.parametrize("words", WITH_JSON, ids=" ".join)
+def test_every_command_with_json_answers_a_parse_error_in_json(words, run):
+    result = run(*words, "--no-such-option", "--json")
+    assert result.exit_code == 2
+    assert json_error(result) == {"error": "No such option '--no-such-option'.", "fields": [],
+                                  "exit_code": 2}
+
+
+def test_without_json_an_error_stays_plain_text(run):
+    result = run("index", "list", "--form", "nosuch")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: unknown form 'nosuch'")
