@@ -3,14 +3,17 @@ errors as JSON under --json, unknown form names refused everywhere."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
 import click
 import pytest
 from click.testing import CliRunner
+from pypdf import PdfReader
 
 from generator.cli import cli
+from tests.conftest import docx_text
 
 
 def every_command(group: click.Group = cli, path: tuple[str, ...] = ()):
@@ -135,3 +138,32 @@ def test_without_json_an_error_stays_plain_text(run):
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.startswith("Error: unknown form 'nosuch'")
+
+
+def test_a_starting_template_to_standard_output(run, home, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("forms", "template", "complaint", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "-").exists() and not (home / "-").exists()
+    streamed = tmp_path / "streamed.docx"
+    streamed.write_bytes(result.stdout_bytes)
+    assert run("forms", "template", "complaint", "-o", str(tmp_path / "file.docx")).exit_code == 0
+    assert docx_text(streamed) == docx_text(tmp_path / "file.docx")
+    assert "{{ f.owner_name }}" in docx_text(streamed)
+
+
+def test_a_blank_form_to_standard_output(run, home):
+    result = run("forms", "blank", "site-survey", "--format", "pdf", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert "现场勘查记录" in PdfReader(io.BytesIO(result.stdout_bytes)).pages[0].extract_text()
+    assert not (home / "blank-forms").exists()
+
+
+def test_several_files_are_not_written_to_standard_output(run, home):
+    result = run("forms", "blank", "site-survey", "--format", "pdf,docx", "-o", "-")
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: -o - writes one file to standard output, and site-survey blank in pdf,docx is 2 "
+        "files: choose one with --format (like --format pdf), or write them to a directory with "
+        "-o DIR\n")
+    assert not (home / "blank-forms").exists()

@@ -88,6 +88,12 @@ def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
+def write_to_stdout(content: bytes) -> None:
+    """A file's bytes to standard output (`-o -`): click.echo writes bytes to the binary stream
+    beneath, so a DOCX or PDF arrives intact (no newline translation, on Windows either)."""
+    click.echo(content, nl=False)
+
+
 def report_problems(problems: list[str], where: str, ok: str, as_json: bool,
                     **facts: Any) -> None:
     """The end of a checking command: exit 0 with `ok`, or exit 1 naming every problem."""

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from generator.cli.common import FORMATS_HELP, echo_json, open_workspace, workspace_options
+from generator.cli.common import (
+    FORMATS_HELP,
+    echo_json,
+    open_workspace,
+    workspace_options,
+    write_to_stdout,
+)
 
 
 @click.group()
@@ -81,8 +87,9 @@ def _show_field(fld, language: str, indent: str) -> None:
 
 @forms.command("template")
 @click.argument("form_name", metavar="FORM")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Where to write (default: templates/FORM.docx in the workspace).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Where to write, - for standard output (default: templates/FORM.docx in the "
+                   "workspace).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @workspace_options()
 def forms_template(form_name: str, output: str | None, force: bool, home: str | None) -> None:
@@ -93,11 +100,15 @@ def forms_template(form_name: str, output: str | None, force: bool, home: str | 
 
     \b
       aftersales forms template complaint            # templates/complaint.docx
+      aftersales forms template complaint -o - > complaint.docx
     """
     from pathlib import Path
 
-    from generator.documents.blanks import write_template
+    from generator.documents.blanks import starting_template, write_template
 
+    if output == "-":
+        write_to_stdout(starting_template(open_workspace(home), form_name))
+        return
     target = write_template(open_workspace(home), form_name, Path(output) if output else None,
                             force)
     click.echo(f"wrote {target}")
@@ -105,8 +116,9 @@ def forms_template(form_name: str, output: str | None, force: bool, home: str | 
 
 @forms.command("blank")
 @click.argument("form_name", metavar="FORM")
-@click.option("-o", "--output", "directory", type=click.Path(file_okay=False),
-              help="Directory to write to (default: blank-forms/ in the workspace).")
+@click.option("-o", "--output", "directory", type=click.Path(file_okay=False, allow_dash=True),
+              help="Directory to write to (default: blank-forms/ in the workspace), or - for "
+                   "standard output (with one --format).")
 @click.option("--format", "formats", metavar="LIST",
               help=f"{FORMATS_HELP}.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the labels.")
@@ -119,11 +131,15 @@ def forms_blank(form_name: str, directory: str | None, formats: str | None, lang
 
     \b
       aftersales forms blank site-survey --format pdf --lang en
+      aftersales forms blank site-survey --format pdf -o - > site-survey.pdf
     """
     from pathlib import Path
 
-    from generator.documents.blanks import write_blank
+    from generator.documents.blanks import blank_in_one_format, write_blank
 
+    if directory == "-":
+        write_to_stdout(blank_in_one_format(open_workspace(home), form_name, formats, lang))
+        return
     for path in write_blank(open_workspace(home), form_name, Path(directory) if directory
                             else None, formats, lang, force):
         click.echo(f"wrote {path}")
