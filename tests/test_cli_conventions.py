@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from generator.cli import cli
-from tests.conftest import docx_text
+from generator.cli.reference import REGENERATE, reference
+from tests.conftest import REPO, docx_text
 
 
 def every_command(group: click.Group = cli, path: tuple[str, ...] = ()):
@@ -167,3 +168,17 @@ def test_several_files_are_not_written_to_standard_output(run, home):
         "files: choose one with --format (like --format pdf), or write them to a directory with "
         "-o DIR\n")
     assert not (home / "blank-forms").exists()
+
+
+def test_the_cli_reference_is_up_to_date():
+    written = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert written == reference(), (
+        f"docs/cli.md is out of date: regenerate it with `{REGENERATE}` in {REPO}")
+
+
+def test_the_cli_reference_holds_every_commands_help():
+    text = reference()
+    for words, _ in COMMANDS:
+        command = "aftersales " + " ".join(words)
+        assert f"\n## {command}\n\n```text\nUsage: {command} " in text
+    assert "  -h, --help" in text
