@@ -182,3 +182,65 @@ def test_the_cli_reference_holds_every_commands_help():
         command = "aftersales " + " ".join(words)
         assert f"\n## {command}\n\n```text\nUsage: {command} " in text
     assert "  -h, --help" in text
+
+
+def complete(home, *words: str) -> str:
+    """What `aftersales WORDS<TAB>` offers in bash, the way bash asks: the command line in
+    COMP_WORDS, the word under the cursor in COMP_CWORD (the last, maybe empty, word)."""
+    line = " ".join(("aftersales", *words))
+    result = CliRunner().invoke(cli, [], prog_name="aftersales", env={
+        "_AFTERSALES_COMPLETE": "bash_complete", "COMP_WORDS": line,
+        "COMP_CWORD": str(len(words)), "AFTERSALES_HOME": str(home)})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_form_names_complete_from_the_bundled_forms_and_the_workspaces_own(home):
+    (home / "forms").mkdir()
+    (home / "forms" / "house-check.yaml").write_text("code: FJ-01\n", "utf-8")
+    assert complete(home, "fill", "co") == "plain,complaint\n"
+    assert complete(home, "index", "list", "--form", "ho") == "plain,house-check\n"
+    assert complete(home, "templates", "check", "warranty-") == (
+        "plain,warranty-card\nplain,warranty-notice\n")
+
+
+def test_ticket_numbers_complete_from_the_index(home, ticket):
+    assert complete(home, "ticket", "show", "") == f"plain,{ticket}\n"
+    assert complete(home, "fill", "followup", "--ticket", ticket[:3]) == f"plain,{ticket}\n"
+    assert complete(home, "index", "list", "--ticket", "XX") == "\n"  # nothing offered
+
+
+def test_completing_a_ticket_never_creates_an_index(home):
+    assert complete(home, "ticket", "close", "") == "\n"  # nothing offered
+    assert list(home.iterdir()) == []
+
+
+@pytest.mark.parametrize("words", [words for words, command in COMMANDS
+                                   if any(p.name == "form_name" for p in command.params)],
+                         ids=" ".join)
+def test_every_form_name_completes(words, home):
+    option = ["--form"] if words == ("index", "list") else []
+    assert "plain,complaint\n" in complete(home, *words, *option, "compl")
+
+
+@pytest.mark.parametrize("words", [words for words, command in COMMANDS
+                                   if any(p.metavar == "NO" for p in command.params)],
+                         ids=" ".join)
+def test_every_ticket_number_completes(words, home, ticket):
+    takes_option = any(p.name == "ticket" for p in dict(COMMANDS)[words].params)
+    offered = complete(home, *words, *(["--ticket"] if takes_option else []), ticket[:4])
+    assert f"plain,{ticket}\n" in offered
+
+
+@pytest.mark.parametrize("shell, registers", [
+    ("bash", "complete -o nosort -F _aftersales_completion aftersales"),
+    ("zsh", "compdef _aftersales_completion aftersales"),
+    ("fish", "complete --no-files --command aftersales"),
+    ("powershell", "Register-ArgumentCompleter -Native -CommandName aftersales"),
+])
+def test_each_shell_gets_its_completion_script(shell, registers):
+    result = CliRunner().invoke(cli, [], prog_name="aftersales",
+                                env={"_AFTERSALES_COMPLETE": f"{shell}_source"})
+    assert result.exit_code == 0
+    assert registers in result.output
+    assert "_AFTERSALES_COMPLETE" in result.output

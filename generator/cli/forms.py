@@ -11,6 +11,7 @@ from generator.cli.common import (
     workspace_options,
     write_to_stdout,
 )
+from generator.cli.completion import complete_forms
 
 
 @click.group()
@@ -50,7 +51,7 @@ def forms_list(home: str | None, as_json: bool) -> None:
 
 
 @forms.command("show")
-@click.argument("form_name", metavar="FORM")
+@click.argument("form_name", metavar="FORM", shell_complete=complete_forms)
 @workspace_options(json_output=True)
 def forms_show(form_name: str, home: str | None, as_json: bool) -> None:
     """Show every field of FORM: key, label, type, required, allowed values.
@@ -86,7 +87,7 @@ def _show_field(fld, language: str, indent: str) -> None:
 
 
 @forms.command("template")
-@click.argument("form_name", metavar="FORM")
+@click.argument("form_name", metavar="FORM", shell_complete=complete_forms)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
               help="Where to write, - for standard output (default: templates/FORM.docx in the "
                    "workspace).")
@@ -115,7 +116,7 @@ def forms_template(form_name: str, output: str | None, force: bool, home: str | 
 
 
 @forms.command("blank")
-@click.argument("form_name", metavar="FORM")
+@click.argument("form_name", metavar="FORM", shell_complete=complete_forms)
 @click.option("-o", "--output", "directory", type=click.Path(file_okay=False, allow_dash=True),
               help="Directory to write to (default: blank-forms/ in the workspace), or - for "
                    "standard output (with one --format).")

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from generator.cli.common import echo_json, open_workspace, say, workspace_options
+from generator.cli.completion import complete_forms, complete_tickets
 from generator.errors import AftersalesError, UnknownForm, UnknownTicket, UsageError, quote, shorten
 
 DEFAULT_KEY = Path("~/.config/aftersales/signing.key")
@@ -42,8 +43,10 @@ def index() -> None:
 
 
 @index.command("list")
-@click.option("--ticket", metavar="NO", help="Only this ticket's documents.")
-@click.option("--form", "form_name", metavar="FORM", help="Only documents of this form.")
+@click.option("--ticket", metavar="NO", shell_complete=complete_tickets,
+              help="Only this ticket's documents.")
+@click.option("--form", "form_name", metavar="FORM", shell_complete=complete_forms,
+              help="Only documents of this form.")
 @workspace_options(json_output=True)
 def index_list(ticket: str | None, form_name: str | None, home: str | None,
                as_json: bool) -> None:

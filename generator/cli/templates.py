@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from generator.cli.common import open_workspace, report_problems, workspace_options
+from generator.cli.completion import complete_forms
 
 
 @click.group()
@@ -18,7 +19,8 @@ def templates() -> None:
 
 
 @templates.command("check")
-@click.argument("form_name", metavar="[FORM]", required=False)
+@click.argument("form_name", metavar="[FORM]", required=False,
+                shell_complete=complete_forms)
 @workspace_options(json_output=True)
 def templates_check(form_name: str | None, home: str | None, as_json: bool) -> None:
     """Check FORM's DOCX template (every form's when FORM is left out) against the form:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from generator.cli.common import echo_json, open_workspace, say, workspace_options
+from generator.cli.completion import complete_tickets
 
 PARTY = click.Choice(["builder", "in_house", "outsourced"])
 
@@ -75,7 +76,7 @@ def _late(delta) -> str:
 
 
 @ticket.command("show")
-@click.argument("number", metavar="NO")
+@click.argument("number", metavar="NO", shell_complete=complete_tickets)
 @workspace_options(json_output=True)
 def ticket_show(number: str, home: str | None, as_json: bool) -> None:
     """Show a ticket: its state, responsible party, promised times (met, open or late), every
@@ -126,7 +127,7 @@ def ticket_show(number: str, home: str | None, as_json: bool) -> None:
 
 
 @ticket.command("move")
-@click.argument("number", metavar="NO")
+@click.argument("number", metavar="NO", shell_complete=complete_tickets)
 @click.argument("state", metavar="STATE")
 @click.option("--party", type=PARTY, help="With STATE assigned: who is responsible.")
 @click.option("--unit", help="With --party: the unit (a configured builder, team or contractor).")
@@ -155,7 +156,7 @@ def ticket_move(number: str, state: str, party: str | None, unit: str | None,
 
 
 @ticket.command("assign")
-@click.argument("number", metavar="NO")
+@click.argument("number", metavar="NO", shell_complete=complete_tickets)
 @click.option("--party", type=PARTY,
               help="builder, in_house or outsourced (default: by the estimated cost, in-house "
                    "up to [repairs] small_limit, else outsourced).")
@@ -183,7 +184,7 @@ def ticket_assign(number: str, party: str | None, unit: str | None, contact: str
 
 
 @ticket.command("reopen")
-@click.argument("number", metavar="NO")
+@click.argument("number", metavar="NO", shell_complete=complete_tickets)
 @acting
 @workspace_options(json_output=True)
 def ticket_reopen(number: str, by: str | None, when, note: str | None, home: str | None,
@@ -201,7 +202,7 @@ def ticket_reopen(number: str, by: str | None, when, note: str | None, home: str
 
 
 @ticket.command("close")
-@click.argument("number", metavar="NO")
+@click.argument("number", metavar="NO", shell_complete=complete_tickets)
 @acting
 @workspace_options(json_output=True)
 def ticket_close(number: str, by: str | None, when, note: str | None, home: str | None,
