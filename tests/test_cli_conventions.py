@@ -204,10 +204,13 @@ def test_form_names_complete_from_the_bundled_forms_and_the_workspaces_own(home)
         "plain,warranty-card\nplain,warranty-notice\n")
 
 
-def test_ticket_numbers_complete_from_the_index(home, ticket):
+def test_ticket_numbers_complete_from_the_index(backend, home, ticket):
     assert complete(home, "ticket", "show", "") == f"plain,{ticket}\n"
     assert complete(home, "fill", "followup", "--ticket", ticket[:3]) == f"plain,{ticket}\n"
     assert complete(home, "index", "list", "--ticket", "XX") == "\n"  # nothing offered
+    # typed text is a prefix, not a pattern: _ and % match only themselves
+    assert complete(home, "ticket", "show", ticket[:2] + "_") == "\n"
+    assert complete(home, "ticket", "show", "%") == "\n"
 
 
 def test_completing_a_ticket_never_creates_an_index(home):
