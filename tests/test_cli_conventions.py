@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shlex
 
 import click
 import pytest
@@ -35,6 +36,26 @@ def test_every_command_shows_an_example_of_itself(words):
     command = "aftersales " + " ".join(words)
     example = re.compile(rf"^\s+{re.escape(command)}\b", re.MULTILINE)
     assert example.search(result.output), f"no example line in `{command} --help`"
+
+
+def examples() -> list[str]:
+    """Every example line of every command's help, as shown."""
+    lines = set()
+    for words, _ in [((), cli), *COMMANDS]:
+        shown = CliRunner().invoke(cli, [*words, "--help"], catch_exceptions=False).output
+        shown = shown.partition("\nOptions:")[0]  # the options' help may quote a default
+        lines.update(re.findall(r"^\s+(aftersales .*)$", shown, re.MULTILINE))
+    return sorted(lines)
+
+
+@pytest.mark.parametrize("line", examples())
+def test_every_example_names_real_commands_and_options(line):
+    words = shlex.split(line.rstrip("\\"), comments=True)
+    for end in (">", "|"):  # the shell's part of the line
+        words = words[:words.index(end)] if end in words else words
+    # --help is eager: click still refuses an unknown command or option, then shows the help
+    result = CliRunner().invoke(cli, [*words[1:], "--help"])
+    assert result.exit_code == 0, result.output
 
 
 # Every command that takes a form name, with what else it needs to get as far as the form.
