@@ -62,6 +62,10 @@ class AftersalesError(click.ClickException):
         # Messages quote file names, keys and values a user (or an attacker) chose.
         return escape_invisible(self.message)
 
+    def as_json(self) -> dict:
+        """The error as `--json` prints it: the message and the failing fields, if any."""
+        return {"error": self.format_message(), "fields": []}
+
 
 class UsageError(AftersalesError):
     """Bad usage or bad input that the user can fix (exit code 2)."""
@@ -82,15 +86,20 @@ class UnknownTicket(UsageError):
 
 
 class ValidationFailed(UsageError):
-    """The input does not satisfy the form's schema; `problems` holds one line per failing field."""
+    """The input does not satisfy the form's schema; `problems` holds one line per failing field,
+    `fields` the same problems taken apart ({"field", "key", "label", "message"}) for --json."""
 
-    def __init__(self, form: str, problems: list[str]) -> None:
+    def __init__(self, form: str, problems: list[str], fields: list[dict] | None = None) -> None:
         self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
+        self.fields = fields if fields is not None else [
+            {"field": None, "key": None, "label": None, "message": p} for p in problems]
         noun = "field" if len(problems) == 1 else "fields"
-        super().__init__(
-            f"{form}: {len(problems)} {noun} failed validation; nothing was written.\n{lines}"
-        )
+        self.headline = f"{form}: {len(problems)} {noun} failed validation; nothing was written."
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{self.headline}\n{lines}")
+
+    def as_json(self) -> dict:
+        return {"error": escape_invisible(self.headline), "fields": self.fields}
 
 
 class MissingDependency(AftersalesError):

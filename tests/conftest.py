@@ -222,6 +222,15 @@ def run(home: Path):
     return invoke
 
 
+def refusal(result) -> tuple[str, list[str]]:
+    """A refusal printed under --json: its headline, and each failing field's problem as the
+    plain-text message lists it ("label (key): what is wrong")."""
+    error = json.loads(result.stdout)
+    assert error["exit_code"] == result.exit_code
+    return error["error"], [f"{f['field']}: {f['message']}" if f["field"] else f["message"]
+                            for f in error["fields"]]
+
+
 def docx_text(path: Path) -> str:
     """Every piece of text in a DOCX: body paragraphs, table cells, headers and footers."""
     document = docx.Document(str(path))

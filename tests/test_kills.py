@@ -288,10 +288,13 @@ def stop_during_commit(run, home: Path, tmp_path: Path) -> None:
         time.sleep(POLL_SECONDS)
     time.sleep(0.3)
     process.send_signal(signal.SIGTERM)
-    code, _, err = finish(process)
+    code, out, err = finish(process)
     index_sql(home, "DROP TRIGGER slow_commit ON reservations")
     assert code == 143, err
-    assert "stopped while filing complaint" in err and "recorded after all" in err, err
+    error = json.loads(out)  # under --json, an error is JSON on standard output
+    assert error["exit_code"] == 143
+    assert "stopped while filing complaint" in error["error"], error
+    assert "recorded after all" in error["error"], error
     assert index_sql(home, "SELECT state FROM reservations ORDER BY id") == [
         {"state": "filed"}, {"state": "filed"}]
     result = run("index", "verify", "--json")

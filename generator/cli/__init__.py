@@ -11,6 +11,7 @@ import click
 
 from generator import __version__
 from generator.cli.batch import batch
+from generator.cli.common import JsonErrorsGroup
 from generator.cli.demo import demo
 from generator.cli.doctor import doctor
 from generator.cli.fill import fill
@@ -26,7 +27,7 @@ from generator.cli.templates import templates
 from generator.cli.ticket import ticket
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=JsonErrorsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="aftersales")
 def cli() -> None:
     """Documents of a residential developer's after-sales service centre.

@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 
 from generator.cli.common import FORMATS_HELP, echo_json, open_workspace, workspace_options
+from generator.cli.completion import complete_forms
 
 
 @click.command()
-@click.argument("form_name", metavar="FORM")
+@click.argument("form_name", metavar="FORM", shell_complete=complete_forms)
 @click.option("--data", "source", required=True, metavar="FILE|-",
               help="The sheet: CSV (UTF-8, or GB18030/GBK as Chinese Excel saves it), XLSX, "
                    "JSON Lines, or - for a table pasted on standard input (tab-separated, "

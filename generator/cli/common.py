@@ -32,6 +32,42 @@ def workspace_options(json_output: bool = False):
     return decorate
 
 
+class JsonErrorsGroup(click.Group):
+    """The `aftersales` command: when the command line asks for --json, an error is a JSON
+    object on standard output, {"error": message, "fields": [...], "exit_code": n}, with the
+    exit code it would have had; a program reading the output never has to parse plain text.
+    Caught here, at the root, so errors of parsing options are JSON too."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_JSON_WANTED] = "--json" in args  # meta is shared by every subcommand's context
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as error:
+            if not ctx.meta.get(_JSON_WANTED):
+                raise
+            echo_json({**_error_json(error), "exit_code": error.exit_code})
+            ctx.exit(error.exit_code)
+
+
+def _error_json(error: click.ClickException) -> dict[str, Any]:
+    if isinstance(error, AftersalesError):
+        return error.as_json()
+    if isinstance(error, click.BadParameter) and error.param is not None:
+        # a bad or missing option or argument: named as the help shows it (--at, NO)
+        param = error.param
+        shown = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+        return {"error": error.format_message(),
+                "fields": [{"field": shown, "key": param.name, "label": None,
+                            "message": error.message or error.format_message()}]}
+    return {"error": error.format_message(), "fields": []}
+
+
+_JSON_WANTED = "aftersales.json_wanted"
+
+
 def open_workspace(home: str | None):
     """The command's workspace, closed (its index connection released) when the command ends."""
     from generator.workspace import Workspace
@@ -50,6 +86,12 @@ def say(text: str = "", **options: Any) -> None:
 
 def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def write_to_stdout(content: bytes) -> None:
+    """A file's bytes to standard output (`-o -`): click.echo writes bytes to the binary stream
+    beneath, so a DOCX or PDF arrives intact (no newline translation, on Windows either)."""
+    click.echo(content, nl=False)
 
 
 def report_problems(problems: list[str], where: str, ok: str, as_json: bool,

@@ -7,6 +7,7 @@ import sys
 import click
 
 from generator.cli.common import FORMATS_HELP, echo_json, open_workspace, say, workspace_options
+from generator.cli.completion import complete_forms, complete_tickets
 from generator.errors import UsageError, quote
 
 
@@ -21,13 +22,14 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
 
 
 @click.command()
-@click.argument("form_name", metavar="FORM")
+@click.argument("form_name", metavar="FORM", shell_complete=complete_forms)
 @click.option("--data", "data_source", metavar="FILE|-",
               help="YAML or JSON file of field values (- for standard input). Keys may be field "
                    "keys or their Chinese labels.")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Set one field; repeatable; wins over --data.")
-@click.option("--ticket", metavar="NO", help="Attach to this ticket (a complaint without it "
+@click.option("--ticket", metavar="NO", shell_complete=complete_tickets,
+              help="Attach to this ticket (a complaint without it "
                                              "opens a new one).")
 @click.option("--format", "formats", metavar="LIST",
               help=f"{FORMATS_HELP} (default from aftersales.toml: docx,pdf).")
@@ -42,6 +44,11 @@ def fill(form_name: str, data_source: str | None, assignments: tuple[str, ...],
     """Fill FORM with data, write its DOCX and PDF, and index them under a ticket.
 
     Invalid input is refused with every failing field named (exit code 2); nothing is written.
+
+    \b
+      aftersales fill complaint --data complaint.yaml          # opens a ticket
+      aftersales fill followup --ticket SH-2026-000001         # prompts for each field
+      aftersales fill site-survey --ticket SH-2026-000001 --set surveyors=王工 --format pdf
     """
     import datetime as dt
 

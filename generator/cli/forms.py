@@ -4,18 +4,36 @@ from __future__ import annotations
 
 import click
 
-from generator.cli.common import FORMATS_HELP, echo_json, open_workspace, workspace_options
+from generator.cli.common import (
+    FORMATS_HELP,
+    echo_json,
+    open_workspace,
+    workspace_options,
+    write_to_stdout,
+)
+from generator.cli.completion import complete_forms
 
 
 @click.group()
 def forms() -> None:
-    """List the document types and show their fields."""
+    """List the document types and show their fields.
+
+    \b
+      aftersales forms list
+      aftersales forms show complaint
+      aftersales forms template complaint -o my-complaint.docx
+      aftersales forms blank site-survey --format pdf
+    """
 
 
 @forms.command("list")
 @workspace_options(json_output=True)
 def forms_list(home: str | None, as_json: bool) -> None:
-    """List every form: name, code and title."""
+    """List every form: name, code and title.
+
+    \b
+      aftersales forms list --json
+    """
     from generator.documents.forms import list_forms, load_form
 
     workspace = open_workspace(home)
@@ -33,10 +51,14 @@ def forms_list(home: str | None, as_json: bool) -> None:
 
 
 @forms.command("show")
-@click.argument("form_name", metavar="FORM")
+@click.argument("form_name", metavar="FORM", shell_complete=complete_forms)
 @workspace_options(json_output=True)
 def forms_show(form_name: str, home: str | None, as_json: bool) -> None:
-    """Show every field of FORM: key, label, type, required, allowed values."""
+    """Show every field of FORM: key, label, type, required, allowed values.
+
+    \b
+      aftersales forms show complaint
+    """
     from generator.documents.forms import load_form
 
     workspace = open_workspace(home)
@@ -65,9 +87,10 @@ def _show_field(fld, language: str, indent: str) -> None:
 
 
 @forms.command("template")
-@click.argument("form_name", metavar="FORM")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Where to write (default: templates/FORM.docx in the workspace).")
+@click.argument("form_name", metavar="FORM", shell_complete=complete_forms)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Where to write, - for standard output (default: templates/FORM.docx in the "
+                   "workspace).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @workspace_options()
 def forms_template(form_name: str, output: str | None, force: bool, home: str | None) -> None:
@@ -75,20 +98,28 @@ def forms_template(form_name: str, output: str | None, force: bool, home: str | 
 
     Restyle the result in Word; keep the {{ ... }} tags. A template in the workspace's
     templates/ overrides the bundled one.
+
+    \b
+      aftersales forms template complaint            # templates/complaint.docx
+      aftersales forms template complaint -o - > complaint.docx
     """
     from pathlib import Path
 
-    from generator.documents.blanks import write_template
+    from generator.documents.blanks import starting_template, write_template
 
+    if output == "-":
+        write_to_stdout(starting_template(open_workspace(home), form_name))
+        return
     target = write_template(open_workspace(home), form_name, Path(output) if output else None,
                             force)
     click.echo(f"wrote {target}")
 
 
 @forms.command("blank")
-@click.argument("form_name", metavar="FORM")
-@click.option("-o", "--output", "directory", type=click.Path(file_okay=False),
-              help="Directory to write to (default: blank-forms/ in the workspace).")
+@click.argument("form_name", metavar="FORM", shell_complete=complete_forms)
+@click.option("-o", "--output", "directory", type=click.Path(file_okay=False, allow_dash=True),
+              help="Directory to write to (default: blank-forms/ in the workspace), or - for "
+                   "standard output (with one --format).")
 @click.option("--format", "formats", metavar="LIST",
               help=f"{FORMATS_HELP}.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the labels.")
@@ -97,11 +128,19 @@ def forms_template(form_name: str, output: str | None, force: bool, home: str | 
 def forms_blank(form_name: str, directory: str | None, formats: str | None, lang: str | None,
                 force: bool, home: str | None) -> None:
     """Write FORM blank, for filling in by hand (not indexed: it is no record). Existing files
-    are not overwritten without --force."""
+    are not overwritten without --force.
+
+    \b
+      aftersales forms blank site-survey --format pdf --lang en
+      aftersales forms blank site-survey --format pdf -o - > site-survey.pdf
+    """
     from pathlib import Path
 
-    from generator.documents.blanks import write_blank
+    from generator.documents.blanks import blank_in_one_format, write_blank
 
+    if directory == "-":
+        write_to_stdout(blank_in_one_format(open_workspace(home), form_name, formats, lang))
+        return
     for path in write_blank(open_workspace(home), form_name, Path(directory) if directory
                             else None, formats, lang, force):
         click.echo(f"wrote {path}")

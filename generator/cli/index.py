@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from generator.cli.common import echo_json, open_workspace, say, workspace_options
-from generator.errors import AftersalesError, UnknownTicket, UsageError, quote, shorten
+from generator.cli.completion import complete_forms, complete_tickets
+from generator.errors import AftersalesError, UnknownForm, UnknownTicket, UsageError, quote, shorten
 
 DEFAULT_KEY = Path("~/.config/aftersales/signing.key")
 LISTED = ("id", "ticket", "entry", "form", "record_no", "format", "path", "sha256", "size",
@@ -33,19 +34,33 @@ def index() -> None:
     The index is SQLite in the workspace (output/index.sqlite3) unless [index] url in
     aftersales.toml, or AFTERSALES_INDEX_URL, names a PostgreSQL server. list, show and verify
     only read: they work on a read-only workspace or with a read-only database role.
+
+    \b
+      aftersales index list --ticket SH-2026-000001
+      aftersales index verify
+      aftersales index migrate --to postgresql://aftersales@db/centre
     """
 
 
 @index.command("list")
-@click.option("--ticket", metavar="NO", help="Only this ticket's documents.")
-@click.option("--form", "form_name", metavar="FORM", help="Only documents of this form.")
+@click.option("--ticket", metavar="NO", shell_complete=complete_tickets,
+              help="Only this ticket's documents.")
+@click.option("--form", "form_name", metavar="FORM", shell_complete=complete_forms,
+              help="Only documents of this form.")
 @workspace_options(json_output=True)
 def index_list(ticket: str | None, form_name: str | None, home: str | None,
                as_json: bool) -> None:
-    """List indexed documents, oldest first (streamed: any number of rows in little memory)."""
-    _, records = _index(home)
+    """List indexed documents, oldest first (streamed: any number of rows in little memory).
+
+    \b
+      aftersales index list --ticket SH-2026-000001
+      aftersales index list --form complaint --json
+    """
+    workspace, records = _index(home)
     if ticket and records.ticket(ticket) is None:
         raise UnknownTicket(f"unknown ticket {shorten(ticket)}")
+    if form_name is not None:
+        _check_indexed_form(workspace, form_name)
     rows = records.documents(ticket=ticket, form=form_name)
     if as_json:
         # one row at a time, so a million documents need no more memory than one
@@ -66,11 +81,35 @@ def index_list(ticket: str | None, form_name: str | None, home: str | None,
         say("no documents")
 
 
+def _check_indexed_form(workspace, name: str) -> None:
+    """--form names a form, or a document the index files that no form fills (packets, the
+    rulebook); anything else would list nothing and look like an empty index."""
+    from generator import names
+    from generator.documents.forms import list_forms
+    from generator.packets.packet import FORM as PACKET
+    from generator.packets.packet import SIGNED_FORM as SIGNED_PACKET
+    from generator.rulebook.model import FORM_NAME as RULEBOOK
+
+    without_form = (PACKET, SIGNED_PACKET, RULEBOOK)
+    if name in without_form:
+        return
+    names.FORM.check(name, "form", UnknownForm)
+    known = list_forms(workspace)
+    if name not in known:
+        raise UnknownForm(f"unknown form {quote(name)}; known forms: {', '.join(known)}; and "
+                          f"documents no form fills: {', '.join(without_form)}")
+
+
 @index.command("show")
 @click.argument("document", metavar="DOC")
 @workspace_options(json_output=True)
 def index_show(document: str, home: str | None, as_json: bool) -> None:
-    """Show one document's index row: DOC is its id or its path in the workspace."""
+    """Show one document's index row: DOC is its id or its path in the workspace.
+
+    \b
+      aftersales index show 12
+      aftersales index show 12 --json
+    """
     _, records = _index(home)
     row = records.document(document)
     if row is None:
@@ -98,6 +137,9 @@ def index_verify(home: str | None, as_json: bool) -> None:
     who can write the database could rebuild them. With it, nothing signed by a checkpoint can
     change or disappear unnoticed; what came after the newest checkpoint rests on the chains.
     Fills in flight are not problems; voided numbers and interrupted fills are noted.
+
+    \b
+      aftersales index verify --json
     """
     from generator.records.signing import load_keys
     from generator.records.verify import verify
@@ -128,7 +170,11 @@ def index_checkpoint(home: str | None, as_json: bool) -> None:
     """Sign the current state of the whole index with the Ed25519 key named by [index]
     signing_key (or AFTERSALES_SIGNING_KEY). `index verify` then names any row changed, removed
     or added before this point, even by someone who recomputes the hashes. Refuses to sign a
-    history that does not verify."""
+    history that does not verify.
+
+    \b
+      aftersales index checkpoint
+    """
     from generator.records.checkpoint import take
     from generator.records.signing import load_keys
 
@@ -151,7 +197,11 @@ def index_checkpoint(home: str | None, as_json: bool) -> None:
 def index_keygen(path: str | None) -> None:
     """Make an Ed25519 signing key for checkpoints at PATH (default
     ~/.config/aftersales/signing.key), readable by its owner only, and its public half at
-    PATH.pub for auditors. Never overwrites a key."""
+    PATH.pub for auditors. Never overwrites a key.
+
+    \b
+      aftersales index keygen ~/.config/aftersales/signing.key
+    """
     from generator.records.signing import keygen
 
     target = Path(path).expanduser() if path else DEFAULT_KEY.expanduser()
@@ -167,7 +217,11 @@ def index_keygen(path: str | None) -> None:
 @workspace_options()
 def index_upgrade(home: str | None) -> None:
     """Bring the index's layout up to date in place (writing commands do this by themselves;
-    reading commands never write, so they ask for it)."""
+    reading commands never write, so they ask for it).
+
+    \b
+      aftersales index upgrade
+    """
     _, records = _index(home, write=True)
     before, after = records.upgrade()
     where = records.location.shown()
@@ -186,7 +240,11 @@ def index_upgrade(home: str | None) -> None:
 def index_migrate(target: str, home: str | None, as_json: bool) -> None:
     """Copy this workspace's index, every row as it is, to another database — a shared
     PostgreSQL server that every machine of a centre then uses. The original is not changed.
-    Afterwards set [index] url in aftersales.toml (or AFTERSALES_INDEX_URL) to the new URL."""
+    Afterwards set [index] url in aftersales.toml (or AFTERSALES_INDEX_URL) to the new URL.
+
+    \b
+      aftersales index migrate --to postgresql://aftersales@db/centre
+    """
     from generator.records.migrate import migrate
 
     workspace, records = _index(home, write=True)

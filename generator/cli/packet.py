@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from generator.cli.common import echo_json, open_workspace, read_passphrase, workspace_options
+from generator.cli.completion import complete_tickets
 
 
 @click.group()
@@ -28,7 +29,7 @@ def packet() -> None:
 @click.option("--agreement", required=True, metavar="RECORD",
               help="The agreement's record number (LX-2026-0001, WB-2026-0001); it must have "
                    "been filled with a PDF.")
-@click.option("--ticket", metavar="NO",
+@click.option("--ticket", metavar="NO", shell_complete=complete_tickets,
               help="The ticket (default: the agreement's); an agreement of another ticket is "
                    "refused.")
 @click.option("--attach", "attachments", multiple=True, metavar="FILE|RECORD",

@@ -9,7 +9,12 @@ from generator.cli.common import echo_json, open_workspace, report_problems, wor
 
 @click.group()
 def rulebook() -> None:
-    """Build and check the centre's full rulebook (handbook)."""
+    """Build and check the centre's full rulebook (handbook).
+
+    \b
+      aftersales rulebook check
+      aftersales rulebook build --version 2.1 --effective 2027-01-01
+    """
 
 
 @rulebook.command("build")
@@ -23,7 +28,11 @@ def rulebook() -> None:
 def rulebook_build(version: str, effective, formats: str | None, home: str | None,
                    as_json: bool) -> None:
     """Build the whole rulebook — cover, approvals, contents, every chapter, every blank form —
-    as one controlled document, recorded in the index with its version."""
+    as one controlled document, recorded in the index with its version.
+
+    \b
+      aftersales rulebook build --version 2.1 --effective 2027-01-01 --format pdf
+    """
     from generator.rulebook.build import build
 
     workspace = open_workspace(home)
@@ -40,7 +49,11 @@ def rulebook_build(version: str, effective, formats: str | None, home: str | Non
 @workspace_options(json_output=True)
 def rulebook_check(home: str | None, as_json: bool) -> None:
     """Check the rulebook's sources: every chapter present, every placeholder filled, every
-    referenced form and figure exists. Exit code 1 names each problem."""
+    referenced form and figure exists. Exit code 1 names each problem.
+
+    \b
+      aftersales rulebook check --json
+    """
     from generator.rulebook.model import check
 
     problems = check(open_workspace(home))

@@ -10,7 +10,11 @@ from generator.cli.common import FORMATS_HELP, echo_json, open_workspace, worksp
 @click.group()
 def settlement() -> None:
     """Settle the month's repair costs: what the property company advanced, to claim from the
-    developer, and per builder what to recover (cost plus handling fee)."""
+    developer, and per builder what to recover (cost plus handling fee).
+
+    \b
+      aftersales settlement monthly --period 2026-11
+    """
 
 
 @settlement.command("monthly")
@@ -23,7 +27,11 @@ def settlement_monthly(period: str, formats: str | None, home: str | None,
     """Compute the month's settlement sheet (月度结算单) and one charge-back list (追偿清单) per
     builder from the repair registers, and file them numbered by the month (JS-2026-11,
     ZC-2026-11-01, …). A month with nothing to settle gives a sheet that says so. A month
-    once settled is not settled again."""
+    once settled is not settled again.
+
+    \b
+      aftersales settlement monthly --period 2026-11 --format pdf,xlsx
+    """
     from generator.reports.settlement import monthly
 
     result = monthly(open_workspace(home), period, formats)

@@ -13,7 +13,12 @@ from generator.cli.common import read_passphrase, workspace_options
 @click.group()
 def sign() -> None:
     """Sign agreement packets with PAdES signatures (needs the sign extra:
-    pip install 'aftersales[sign]')."""
+    pip install 'aftersales[sign]').
+
+    \b
+      aftersales sign make-test-cert --out test.p12
+      aftersales packet build --agreement LX-2026-0001 --sign test.p12
+    """
 
 
 @sign.command("make-test-cert")

@@ -31,7 +31,8 @@ def _command(kind: str):
     @summary.command(kind, help=(
         f"The {kind} summary for --period (like {EXAMPLES[kind]}; default: the last complete "
         f"one). Owners' names and phones are masked (张*, 138****5678) unless --unmasked, which "
-        f"the index records with who asked and when."))
+        f"the index records with who asked and when.\n\n\b\n"
+        f"  aftersales summary {kind} --period {EXAMPLES[kind]} --format pdf,xlsx"))
     @click.option("--period", metavar="PERIOD", help=f"The period, like {EXAMPLES[kind]}.")
     @click.option("--format", "formats", metavar="LIST",
                   help=f"{FORMATS_HELP} (default from aftersales.toml: docx,pdf).")

@@ -5,15 +5,22 @@ from __future__ import annotations
 import click
 
 from generator.cli.common import open_workspace, report_problems, workspace_options
+from generator.cli.completion import complete_forms
 
 
 @click.group()
 def templates() -> None:
-    """Check the DOCX templates, the bundled ones and the workspace's own (templates/)."""
+    """Check the DOCX templates, the bundled ones and the workspace's own (templates/).
+
+    \b
+      aftersales templates check
+      aftersales templates check complaint
+    """
 
 
 @templates.command("check")
-@click.argument("form_name", metavar="[FORM]", required=False)
+@click.argument("form_name", metavar="[FORM]", required=False,
+                shell_complete=complete_forms)
 @workspace_options(json_output=True)
 def templates_check(form_name: str | None, home: str | None, as_json: bool) -> None:
     """Check FORM's DOCX template (every form's when FORM is left out) against the form:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from generator.cli.common import echo_json, open_workspace, say, workspace_options
+from generator.cli.completion import complete_tickets
 
 PARTY = click.Choice(["builder", "in_house", "outsourced"])
 
@@ -43,7 +44,11 @@ def ticket() -> None:
 @workspace_options(json_output=True)
 def ticket_list(state: str | None, overdue: bool, home: str | None, as_json: bool) -> None:
     """List tickets: state, responsible party, and promised times missed (with --overdue, only
-    the late ones, and by how much)."""
+    the late ones, and by how much).
+
+    \b
+      aftersales ticket list --state repairing --overdue
+    """
     from generator.tickets.lifecycle import load_lifecycle
     from generator.tickets.service import list_tickets
 
@@ -71,11 +76,15 @@ def _late(delta) -> str:
 
 
 @ticket.command("show")
-@click.argument("number", metavar="NO")
+@click.argument("number", metavar="NO", shell_complete=complete_tickets)
 @workspace_options(json_output=True)
 def ticket_show(number: str, home: str | None, as_json: bool) -> None:
     """Show a ticket: its state, responsible party, promised times (met, open or late), every
-    move with when and who, every document and the costs of its repairs."""
+    move with when and who, every document and the costs of its repairs.
+
+    \b
+      aftersales ticket show SH-2026-000001 --json
+    """
     from generator.tickets.service import show
 
     story = show(open_workspace(home), number)
@@ -118,7 +127,7 @@ def ticket_show(number: str, home: str | None, as_json: bool) -> None:
 
 
 @ticket.command("move")
-@click.argument("number", metavar="NO")
+@click.argument("number", metavar="NO", shell_complete=complete_tickets)
 @click.argument("state", metavar="STATE")
 @click.option("--party", type=PARTY, help="With STATE assigned: who is responsible.")
 @click.option("--unit", help="With --party: the unit (a configured builder, team or contractor).")
@@ -130,7 +139,11 @@ def ticket_move(number: str, state: str, party: str | None, unit: str | None,
                 contact: str | None, reason: str | None, by: str | None, when, note: str | None,
                 home: str | None, as_json: bool) -> None:
     """Move ticket NO to STATE, one step the lifecycle allows (any other is refused, naming the
-    allowed ones). To assigned, give the responsible party (as `ticket assign` does)."""
+    allowed ones). To assigned, give the responsible party (as `ticket assign` does).
+
+    \b
+      aftersales ticket move SH-2026-000001 verifying --note "已通知核算组"
+    """
     from generator.tickets import service
 
     workspace = open_workspace(home)
@@ -143,7 +156,7 @@ def ticket_move(number: str, state: str, party: str | None, unit: str | None,
 
 
 @ticket.command("assign")
-@click.argument("number", metavar="NO")
+@click.argument("number", metavar="NO", shell_complete=complete_tickets)
 @click.option("--party", type=PARTY,
               help="builder, in_house or outsourced (default: by the estimated cost, in-house "
                    "up to [repairs] small_limit, else outsourced).")
@@ -157,7 +170,11 @@ def ticket_assign(number: str, party: str | None, unit: str | None, contact: str
                   reason: str | None, by: str | None, when, note: str | None, home: str | None,
                   as_json: bool) -> None:
     """Make a party responsible for ticket NO and set its promised times: after verifying, or
-    again when the builder did not act (with --reason)."""
+    again when the builder did not act (with --reason).
+
+    \b
+      aftersales ticket assign SH-2026-000001 --party builder --unit "示例建设集团第三项目部"
+    """
     from generator.tickets import service
 
     workspace = open_workspace(home)
@@ -167,12 +184,16 @@ def ticket_assign(number: str, party: str | None, unit: str | None, contact: str
 
 
 @ticket.command("reopen")
-@click.argument("number", metavar="NO")
+@click.argument("number", metavar="NO", shell_complete=complete_tickets)
 @acting
 @workspace_options(json_output=True)
 def ticket_reopen(number: str, by: str | None, when, note: str | None, home: str | None,
                   as_json: bool) -> None:
-    """Reopen ticket NO (the owner is not satisfied): back to received, where allowed."""
+    """Reopen ticket NO (the owner is not satisfied): back to received, where allowed.
+
+    \b
+      aftersales ticket reopen SH-2026-000001 --note "业主回访不满意"
+    """
     from generator.tickets import service
 
     workspace = open_workspace(home)
@@ -181,12 +202,16 @@ def ticket_reopen(number: str, by: str | None, when, note: str | None, home: str
 
 
 @ticket.command("close")
-@click.argument("number", metavar="NO")
+@click.argument("number", metavar="NO", shell_complete=complete_tickets)
 @acting
 @workspace_options(json_output=True)
 def ticket_close(number: str, by: str | None, when, note: str | None, home: str | None,
                  as_json: bool) -> None:
-    """Close (archive) ticket NO, where the lifecycle allows it."""
+    """Close (archive) ticket NO, where the lifecycle allows it.
+
+    \b
+      aftersales ticket close SH-2026-000001
+    """
     from generator.tickets import service
 
     workspace = open_workspace(home)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.documents.fill import render_blank
+from generator.documents.fill import parse_formats, render_blank
 from generator.documents.forms import load_form
+from generator.errors import UsageError
 from generator.files import inside, refuse_existing, write_atomically
 from generator.workspace import Workspace
 
@@ -27,15 +28,34 @@ def write_blank(workspace: Workspace, form_name: str, directory: Path | None = N
     return list(targets)
 
 
+def blank_in_one_format(workspace: Workspace, form_name: str,
+                        formats: str | list[str] | None = None,
+                        language: str | None = None) -> bytes:
+    """`form_name` blank as one file's bytes (to write to standard output): `formats` must
+    name exactly one format, since one stream holds one file."""
+    chosen = parse_formats(formats, workspace)
+    if len(chosen) != 1:
+        raise UsageError(f"-o - writes one file to standard output, and {form_name} blank in "
+                         f"{','.join(chosen)} is {len(chosen)} files: choose one with --format "
+                         f"(like --format pdf), or write them to a directory with -o DIR")
+    return render_blank(workspace, form_name, chosen, language)[chosen[0]]
+
+
+def starting_template(workspace: Workspace, form_name: str) -> bytes:
+    """A starting DOCX template for `form_name`, made from its layout."""
+    from generator.render.docx_template import build_template
+
+    return build_template(load_form(workspace, form_name))
+
+
 def write_template(workspace: Workspace, form_name: str, output: Path | None = None,
                    force: bool = False) -> Path:
     """Write a starting DOCX template for `form_name` to `output` (default: the form's template
     in the workspace's templates/)."""
-    from generator.render.docx_template import build_template
-
     form = load_form(workspace, form_name)
     target = output or workspace.root / "templates" / form.template_name
-    _write_all({target: build_template(form)}, None if output else workspace.root, force)
+    _write_all({target: starting_template(workspace, form_name)},
+               None if output else workspace.root, force)
     return target
 
 

@@ -288,6 +288,13 @@ def _normalise_mapping(
 
 def _describe(fields: dict[str, Field], path: tuple, language: str = "zh") -> str:
     """'维修日期 (rows[2].date)' for a document path like ('rows', 1, 'date')."""
+    key, label = _locate(fields, path, language)
+    return f"{label} ({key})" if label else key
+
+
+def _locate(fields: dict[str, Field], path: tuple, language: str = "zh") -> tuple[str, str | None]:
+    """('rows[2].date', '维修日期') for a document path like ('rows', 1, 'date'): the key as a
+    person writes it and the label of the field it ends at (None for a key no field has)."""
     parts, label, current = [], None, fields
     for step in path:
         if isinstance(step, int):
@@ -297,8 +304,14 @@ def _describe(fields: dict[str, Field], path: tuple, language: str = "zh") -> st
         fld = current.get(step) if current else None
         label = fld.label(language) if fld else None
         current = fld.columns if fld else {}
-    key = ".".join(parts)
-    return f"{label} ({key})" if label else key
+    return ".".join(parts), label
+
+
+def _field_problem(fields: dict[str, Field], path: tuple, reason: str) -> dict[str, Any]:
+    """One problem as --json shows it: the field as the message names it, its key, its label
+    and what is wrong."""
+    key, label = _locate(fields, path)
+    return {"field": _describe(fields, path), "key": key, "label": label, "message": reason}
 
 
 def _leaves(errors: Iterable[cerberus_errors.ValidationError]):
@@ -450,6 +463,7 @@ def validate(
         order = {key: number for number, key in enumerate(fields)}
         problems.sort(key=lambda p: order.get(p[0][0], len(order)) if p[0] else -1)
         raise ValidationFailed(
-            form.name, [f"{_describe(fields, path)}: {reason}" for path, reason in problems]
+            form.name, [f"{_describe(fields, path)}: {reason}" for path, reason in problems],
+            [_field_problem(fields, path, reason) for path, reason in problems],
         )
     return normalised

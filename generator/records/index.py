@@ -613,6 +613,15 @@ class Index:
             query = query.where(tickets.c.state == state)
         yield from self.stream(query)
 
+    def ticket_numbers(self, starting: str = "", limit: int | None = None) -> list[str]:
+        """Ticket numbers beginning with `starting`, in order, at most `limit` of them (for
+        shell completion: one indexed query, however many tickets there are)."""
+        query = (sa.select(tickets.c.number)
+                 .where(tickets.c.number.startswith(starting, autoescape=True))
+                 .order_by(tickets.c.number).limit(limit))
+        with self.reading() as conn:
+            return [] if conn is None else list(conn.execute(query).scalars())
+
     def batch_rows(self, batch: str) -> dict[int, str]:
         """The rows of `batch` filed so far: row number → record number."""
         query = sa.select(reservations.c.batch_key, reservations.c.record_no).where(
