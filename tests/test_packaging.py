@@ -333,7 +333,7 @@ def uv_command() -> str:
     return shutil.which("uv")
 
 
-@pytest.mark.lowest_versions
+@pytest.mark.pypi
 def test_lowest_allowed_versions_install_and_run_the_demo(tmp_path):
     """Every direct dependency at the lowest version pyproject.toml allows (uv's
     lowest-direct resolution, downloaded from PyPI), installed from the source tree into a fresh
@@ -383,3 +383,36 @@ def test_wheel_metadata_license_and_classifiers(wheel):
         assert f"Classifier: {classifier}" in headers
     assert "Requires-Dist: reportlab[accel]>=4.0.4" in headers
     assert "Requires-Dist: uv>=0.4; extra == 'dev'" in headers
+
+
+def test_readme_keeps_the_two_setup_commands_and_documents_installing_anywhere():
+    readme = (REPO / "README.md").read_text("utf-8")
+    assert readme.startswith(
+        "# aftersales\n\n```sh\n"
+        "scripts/demo    # set up everything, fill a sample ticket's full set of records into "
+        "output/, build its agreement packet, summarise the month\n"
+        "scripts/test    # set up everything (with LibreOffice and poppler), then run the whole "
+        "test suite\n```\n")
+    section = readme.split("### Installing on any machine: Windows, macOS, Linux", 1)[1]
+    for text in ("pipx install .", "uv tool install .", 'pipx install ".[sign]"',
+                 "%WINDIR%\\Fonts", "simsun.ttc", "msyh.ttc", "/System/Library/Fonts",
+                 "[fonts]\ncjk = "):
+        assert text in section.split("\n## ", 1)[0], text
+
+
+@pytest.mark.pypi
+def test_readme_uv_tool_install_gives_a_working_command(tmp_path):
+    """The README's `uv tool install .`, into tool folders of the test's own: the command it
+    puts on the PATH fills the demo's documents."""
+    tools, bin_dir = tmp_path / "tools", tmp_path / "bin"
+    installed = subprocess.run(
+        [uv_command(), "tool", "install", "--python", sys.executable, "."], cwd=REPO,
+        env=clean_env(UV_TOOL_DIR=str(tools), UV_TOOL_BIN_DIR=str(bin_dir)),
+        capture_output=True, text=True, timeout=600)
+    assert installed.returncode == 0, installed.stderr
+    home = tmp_path / "ws"
+    home.mkdir()
+    demo = run([bin_dir / "aftersales", "demo"], cwd=home)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert f"{2 * len(FORMS)} documents" in demo.stdout
+    assert len(list((home / "output").rglob("*.pdf"))) == len(FORMS)
