@@ -101,6 +101,8 @@ def test_outline_format_read_from_the_file(truetype, tmp_path):
         has_truetype_outlines(truncated)
     with pytest.raises(ConfigError, match=r"fonts.cjk_index 9 is not one of them"):
         has_truetype_outlines(truetype, 9)
+    with pytest.raises(ConfigError, match="cannot read font .*: Is a directory"):
+        has_truetype_outlines(tmp_path)
 
 
 def test_configured_font_from_the_fonts_section(truetype, tmp_path):

@@ -99,6 +99,8 @@ def has_truetype_outlines(path: Path, index: int = 0) -> bool:
         return b"glyf" in _sfnt_tables(path, index)
     except struct.error as exc:  # the file ends inside its own header
         raise ConfigError(f"{path} is not a font file (truncated)") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read font {path}: {exc.strerror}") from exc
 
 
 def _sfnt_tables(path: Path, index: int) -> set[bytes]:
