@@ -396,7 +396,7 @@ def test_readme_keeps_the_two_setup_commands_and_documents_installing_anywhere()
         "output/, build its agreement packet, summarise the month\n"
         "scripts/test    # set up everything (with LibreOffice and poppler), then run the whole "
         "test suite\n```\n")
-    section = readme.split("### Installing on any machine: Windows, macOS, Linux", 1)[1]
+    section = readme.split("\n## Installing on any machine: Windows, macOS, Linux", 1)[1]
     for text in ("pipx install .", "uv tool install .", 'pipx install ".[sign]"',
                  "%WINDIR%\\Fonts", "simsun.ttc", "msyh.ttc", "/System/Library/Fonts",
                  "[fonts]\ncjk = "):

@@ -33,8 +33,8 @@ LINUX_FONTS = (
 # documents), SimHei (黑体), Microsoft YaHei (微软雅黑). All three have TrueType outlines.
 WINDOWS_FONTS = ("simsun.ttc", "simhei.ttf", "msyh.ttc")
 # Fonts macOS ships, relative to /System/Library/Fonts, /Library/Fonts or ~/Library/Fonts.
-# Which of them have TrueType outlines differs between macOS releases (PingFang and some Songti
-# builds are CFF), so each is checked when found and CFF ones are passed over.
+# Which of them have TrueType outlines may differ between macOS releases (not checked on a Mac
+# here), so each is checked when found and CFF ones are passed over.
 MACOS_FONTS = (
     "Supplemental/Songti.ttc",
     "STHeiti Light.ttc",
