@@ -122,8 +122,10 @@ def test_a_configured_cff_font_is_refused_through_the_cli(tmp_path):
         [sys.executable, "-m", "generator", "fill", "complaint", "--home", home, "--data", data,
          "--no-prompt", "--format", "pdf"], cwd=home))
     assert code == 2, out + err
-    assert (f"fonts.cjk in aftersales.toml: {noto.as_posix()} has CFF (PostScript) outlines"
-            in err)
+    # the configuration's check refuses it first, naming key, file and fix
+    assert f"'fonts.cjk': '{noto.as_posix()}' is refused: an OpenType CFF font, which PDFs " \
+           f"cannot embed" in err
+    assert "name a TrueType (.ttf/.ttc) CJK font" in err
     assert not list(home.glob("output/*/*.pdf"))
 
 
