@@ -47,11 +47,13 @@ def refuse_existing(paths: Iterable[Path], force: bool) -> None:
                          f"was written)")
 
 def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], object], *,
-                     within: Path | None = None, temp_prefix: str | None = None) -> None:
+                     within: Path | None = None, temp_prefix: str | None = None,
+                     private: bool = False) -> None:
     """Put `content` at `path` whole, replacing what is there: bytes, or a function that writes
     them to a stream (a large PDF, not held twice in memory). `within`: the folder the file must
     stay inside (None: a path the user chose, which may be anywhere). `temp_prefix` names the
-    temporary file (default `.NAME.partial-`)."""
+    temporary file (default `.NAME.partial-`). `private`: readable by the user alone (0600), for
+    a cache others must not read or plant."""
     if within is not None:
         inside(path, within, "writing")
     try:
@@ -70,7 +72,8 @@ def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], object], 
             os.fsync(out.fileno())
         # mkstemp makes the file 0600; a document is as readable as any other file the user
         # makes (0644 under umask 022)
-        os.chmod(temporary, 0o666 & ~current_umask())
+        if not private:
+            os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, path)
     except OSError as exc:
         raise WriteFailed(f"cannot write {path}: {exc.strerror or exc}; nothing was left "

@@ -15,12 +15,13 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
 from reportlab import Version as REPORTLAB_VERSION
 from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
+
+from generator.files import WriteFailed, write_atomically
 
 CACHE_VARIABLE = "AFTERSALES_CACHE_DIR"
 # Bumped when what is stored changes, so an older cache file is rebuilt, never misread.
@@ -116,16 +117,10 @@ def _write(where: Path, key: tuple, font: TTFont) -> None:
     a cache that cannot be written only costs the next process a parse."""
     font_state = {k: v for k, v in font.__dict__.items() if k not in FONT_SKIPPED}
     face_state = {k: v for k, v in font.face.__dict__.items() if k not in FACE_SKIPPED}
-    temporary = None
     try:
         where.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=where.parent, prefix=f".{where.name}.")
-        with os.fdopen(handle, "wb") as out:  # mkstemp makes it 0600: the user's alone
-            pickle.dump((key, font_state, face_state), out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, where)
-        temporary = None
-    except (OSError, pickle.PicklingError, AttributeError, TypeError):
+        write_atomically(where, lambda out: pickle.dump((key, font_state, face_state), out,
+                                                        protocol=pickle.HIGHEST_PROTOCOL),
+                         temp_prefix=f".{where.name}.", private=True)
+    except (OSError, WriteFailed, pickle.PicklingError, AttributeError, TypeError):
         pass  # TypeError/AttributeError: a newer reportlab holding something unpicklable
-    finally:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
