@@ -22,9 +22,9 @@ from tests.conftest import body_text, docx_text, files_in_output, need_tool, pdf
 
 MINOR = "minor-works-agreement"
 UPKEEP = "maintenance-agreement"
-# The minor works sample's items: 4.5 × 65, 7.2 × 85, 1 × 150, 4.5 × 120, 6 × 45
-AMOUNTS = ["292.50", "612.00", "150.00", "540.00", "270.00"]
-PRICE, PRICE_WORDS = "1,864.50", "壹仟捌佰陆拾肆元伍角整"
+# The minor works sample's items: 4.5 × 65, 7.2 × 85, 4.5 × 150, 2 × 45, 3 × 35
+AMOUNTS = ["292.50", "612.00", "675.00", "90.00", "105.00"]
+PRICE, PRICE_WORDS = "1,774.50", "壹仟柒佰柒拾肆元伍角整"
 
 
 def sample(name: str) -> dict:
@@ -119,13 +119,13 @@ MINOR_CASES = {
         "付款节点 (payment_stages): the stages' 比例（%） (percent) add up to 100.5%, "
         "not 100%"),
     "amounts and percentages short of the price": (
-        edit(payment_stages=[stage(amount="186.44"), stage(85), stage(5)]),
-        "付款节点 (payment_stages): the stages add up to 1,864.49 (金额(元) (amount) 186.44 "
-        "+ 90% of the price), not 合同价款(元) (total) 1,864.50"),
+        edit(payment_stages=[stage(amount="177.44"), stage(85), stage(5)]),
+        "付款节点 (payment_stages): the stages add up to 1,774.49 (金额(元) (amount) 177.44 "
+        "+ 90% of the price), not 合同价款(元) (total) 1,774.50"),
     "amounts over the price": (
         edit(payment_stages=[stage(amount="1800.00"), stage(amount="100.00")]),
         "付款节点 (payment_stages): the stages add up to 1,900.00 (金额(元) (amount) "
-        "1,900.00), not 合同价款(元) (total) 1,864.50"),
+        "1,900.00), not 合同价款(元) (total) 1,774.50"),
     "a stage with both": (
         edit(payment_stages=[stage(95, "1771.28"), stage(5)]),
         "付款节点 row 1: give exactly one of 比例（%） (percent) or 金额(元) (amount)"),
@@ -145,15 +145,15 @@ MINOR_CASES = {
         "than 保修金比例（%） (retention_percent) 5% — the last stage is the retention paid "
         "after the warranty, so its share must be at least the retention"),
     "last stage amount below the retention": (
-        edit(payment_stages=[stage(amount="1790.00"), stage(amount="74.50")]),
-        "付款节点 (payment_stages): the last stage holds back 74.50 (4.00%) of 合同价款(元) "
+        edit(payment_stages=[stage(amount="1703.52"), stage(amount="70.98")]),
+        "付款节点 (payment_stages): the last stage holds back 70.98 (4.00%) of 合同价款(元) "
         "(total), less than 保修金比例（%） (retention_percent) 5%"),
     "start before signing": (
-        edit(signed_on="2026-12-03"),
-        "开工日期 (start_date) 2026-12-02 is before 签订日期 (signed_on) 2026-12-03"),
+        edit(signed_on="2026-11-19"),
+        "开工日期 (start_date) 2026-11-18 is before 签订日期 (signed_on) 2026-11-19"),
     "finish before start": (
-        edit(finish_date="2026-12-01"),
-        "竣工日期 (finish_date) 2026-12-01 is before 开工日期 (start_date) 2026-12-02"),
+        edit(finish_date="2026-11-17"),
+        "竣工日期 (finish_date) 2026-11-17 is before 开工日期 (start_date) 2026-11-18"),
     "tax number with a wrong check character": (
         edit(party_b_tax_id="91330106MA28C9UX1D"),
         "乙方统一社会信用代码 (party_b_tax_id): the check character (the 18th) of "
@@ -174,14 +174,14 @@ MINOR_CASES = {
 
 UPKEEP_CASES = {
     "term ends as it starts": (
-        edit(term_to="2027-01-01"),
-        "至 (term_to) 2027-01-01 is not after 协议期限自 (term_from) 2027-01-01"),
+        edit(term_to="2026-03-01"),
+        "至 (term_to) 2026-03-01 is not after 协议期限自 (term_from) 2026-03-01"),
     "term ends before it starts": (
-        edit(term_to="2026-12-31"),
-        "至 (term_to) 2026-12-31 is not after 协议期限自 (term_from) 2027-01-01"),
+        edit(term_to="2026-02-28"),
+        "至 (term_to) 2026-02-28 is not after 协议期限自 (term_from) 2026-03-01"),
     "term starts before signing": (
-        edit(signed_on="2027-01-02"),
-        "协议期限自 (term_from) 2027-01-01 is before 签订日期 (signed_on) 2027-01-02"),
+        edit(signed_on="2026-03-02"),
+        "协议期限自 (term_from) 2026-03-01 is before 签订日期 (signed_on) 2026-03-02"),
     "urgent sooner than emergency": (
         edit(response_emergency_hours=4, response_urgent_hours=2),
         "紧急到场（小时） (response_urgent_hours) 2 is less than 特急到场（小时） "
@@ -249,7 +249,7 @@ def documents(result) -> dict:
 
 def test_the_sample_prints_and_stores_the_computed_amounts(run, home, ticket):
     data = sample(MINOR)
-    assert "amount" not in data["items"][0] and data["items"][3]["amount"] == "540.00"
+    assert "amount" not in data["items"][0] and data["items"][2]["amount"] == "675.00"
     made = documents(fill(run, MINOR, data, ticket, "--format", "pdf,docx"))
 
     stored = json.loads(run("index", "show", str(made["pdf"]["path"]), "--json").output)["data"]
@@ -265,8 +265,8 @@ def test_the_sample_prints_and_stores_the_computed_amounts(run, home, ticket):
     pdf = body_text(pdftotext(home / made["pdf"]["path"]))
     assert f"人民币{PRICE}元（大写：{PRICE_WORDS}）" in pdf  # clause 6
     assert "“付款方式”表所列的付款阶段" in pdf  # clause 7 refers to it
-    for value in ("91330100MA2H3K7N53", "1202021009100123456", "中国建设银行示例市城东支行",
-                  "示例市示例区建设路88号3楼"):
+    for value in ("91330100MA2H3K7N53", "1202021009100123456", "中国农业银行示例市高新支行",
+                  "示例市示例区工业路16号"):
         assert value in pdf
 
     document = docx.Document(str(home / made["docx"]["path"]))
@@ -282,9 +282,9 @@ def test_the_sample_prints_and_stores_the_computed_amounts(run, home, ticket):
 
 def test_stages_by_amount_and_percentage_that_add_up_to_the_cent_are_filed(run, home, ticket):
     data = sample(MINOR)
-    data["payment_stages"] = [stage(amount="186.45", name="开工后"), stage(85), stage(5)]
+    data["payment_stages"] = [stage(amount="177.45", name="开工后"), stage(85), stage(5)]
     made = documents(fill(run, MINOR, data, ticket, "--format", "pdf"))
-    assert "开工后 | 经甲方验收合格后 15 日内 | 186.45" in table_lines(home / made["pdf"]["path"])
+    assert "开工后 | 经甲方验收合格后 15 日内 | 177.45" in table_lines(home / made["pdf"]["path"])
 
 
 def test_a_maintenance_agreement_prints_both_parties_in_full(run, home):

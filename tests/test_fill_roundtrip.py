@@ -108,6 +108,6 @@ def test_register_totals_and_capital_numerals(run, workspace, ticket, tmp_path):
     for document in report["documents"]:
         path = workspace.root / document["path"]
         text = squash(docx_text(path) if document["format"] == "docx" else pdf_text(path))
-        # 480 + 60 labour, 235.50 + 45 materials
-        for value in ("540.00", "280.50", "820.50", "捌佰贰拾元伍角整"):
+        # the outsourced repair: 1,040 labour + 734.50 materials
+        for value in ("1,040.00", "734.50", "1,774.50", "壹仟柒佰柒拾肆元伍角整"):
             assert value in text, (document["format"], value)

@@ -154,7 +154,7 @@ def test_show_by_id_and_by_path(run, home, complaint, workspace):
         for key in ("owner_name", "room", "phone", "channel", "kind", "category", "urgency",
                     "description", "received_by", "remarks"):
             assert data[key] == sample[key], key
-        assert data["received_at"] == "2026-11-28 09:30:00"
+        assert data["received_at"] == "2026-11-16 09:30:00"
         assert re.fullmatch(r"[0-9a-f]{64}", row["template_sha256"])
 
     docx_row, pdf_row = by_id["docx"], by_id["pdf"]

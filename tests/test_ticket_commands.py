@@ -71,9 +71,9 @@ def test_assign_sets_the_party_and_the_promised_times(run, complaint):
     assert (facts["party"], facts["unit"], facts["builder"]) == (
         "builder", "示例建设集团第三项目部", "示例建设集团第三项目部")
     assigned_at = facts["reached"]["assigned"]
-    # the sample complaint is urgent: [[deadlines.rules]] gives 12 hours and 3 days
-    assert facts["due"]["site_check"] == shift(assigned_at, hours=12)
-    assert facts["due"]["completion"] == shift(assigned_at, days=3)
+    # the sample complaint is normal: [promises] gives 24 hours and 7 days
+    assert facts["due"]["site_check"] == shift(assigned_at, hours=24)
+    assert facts["due"]["completion"] == shift(assigned_at, days=7)
 
 
 def shift(stamp: str, **delta) -> str:
@@ -112,7 +112,7 @@ def test_a_builder_that_does_not_act_is_replaced_with_a_reason(run, complaint):
 
 
 def test_overdue_lists_what_is_late(run, complaint):
-    """The sample complaint came in 2026-11-28 09:30, urgent: a reply was due 12 hours later,
+    """The sample complaint came in 2026-11-16 09:30, normal: a reply was due 24 hours later,
     and it has had none (the ticket is still received)."""
     ticket = complaint["ticket"]
     result = run("ticket", "list", "--overdue", "--json")
@@ -120,7 +120,7 @@ def test_overdue_lists_what_is_late(run, complaint):
     late = {t["ticket"]: t for t in json.loads(result.output)}
     assert ticket in late
     (reply,) = late[ticket]["overdue"]
-    assert (reply["deadline"], reply["due"]) == ("reply", "2026-11-28 21:30")
+    assert (reply["deadline"], reply["due"]) == ("reply", "2026-11-17 09:30")
     assert reply["late_hours"] > 0
     assert run("ticket", "move", ticket, "verifying").exit_code == 0
     result = run("ticket", "list", "--overdue", "--json")
@@ -144,12 +144,12 @@ def test_a_move_recorded_after_the_fact(run, complaint):
     """--at says when it happened: the promised times count from it, the history keeps both
     that time and when it was recorded."""
     ticket = complaint["ticket"]
-    result = run("ticket", "move", ticket, "verifying", "--at", "2026-11-28 11:00")
+    result = run("ticket", "move", ticket, "verifying", "--at", "2026-11-16 11:00")
     assert result.exit_code == 0, result.output
     story = state_of(run, ticket)
-    assert story["history"][-1]["when"] == "2026-11-28 11:00"
+    assert story["history"][-1]["when"] == "2026-11-16 11:00"
     (reply,) = story["deadlines"]
     assert (reply["due"], reply["met_at"], reply["on_time"]) == (
-        "2026-11-28 21:30", "2026-11-28 11:00", True)
+        "2026-11-17 09:30", "2026-11-16 11:00", True)
     result = run("ticket", "move", ticket, "assigned", "--at", "2026-13-01")
     assert result.exit_code == 2 and "Invalid value for '--at'" in result.output
