@@ -291,3 +291,16 @@ def test_the_demo_prints_one_case_and_archives_it(run, demo, samples):
     assert "派工时间2026-11-1809:00" in pdfs["dispatch-order"]
     assert "16,326.75" in pdfs["charge-back"] and "16,326.75" in pdfs["monthly-summary"]
     assert "14,529.50" in pdfs["monthly-settlement"] and "14,529.50" in pdfs["monthly-summary"]
+
+
+def test_the_months_summary_from_the_index_counts_the_case_as_the_papers_do(run, demo, home,
+                                                                          samples):
+    """scripts/demo ends with the month's summary computed from the index: the case's cost
+    as the settlement claims it, and what the charge-back recovers for it."""
+    result = run("summary", "monthly", "--period", MONTH, "--format", "pdf", "--json")
+    assert result.exit_code == 0, result.output
+    (document,) = json.loads(result.output)["documents"]
+    text = read(home / document["path"])
+    (charged,) = rows_of(samples["charge-back"], "items")
+    assert f"本期垫付费用(元){money(charged['cost']):,}" in text
+    assert f"本期应追偿(元){money(charged['amount']):,}" in text
