@@ -17,6 +17,11 @@ def demo(formats: str | None, with_packet: bool, home: str | None, as_json: bool
     """Fill every form with its built-in sample data under one new ticket; with --packet, also
     build the sample agreement's packet to sign.
 
+    The samples tell one case, complaint to archive: the builder does not come within its
+    warranty notice, the outsourced contractor repairs at the builder's cost, the owner is
+    called back and the ticket archived; the month's register, settlement sheet, charge-back
+    list and summaries carry the same amounts.
+
     \b
       aftersales demo --packet
     """
