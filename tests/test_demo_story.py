@@ -232,6 +232,27 @@ def test_no_paper_is_dated_after_the_month_it_belongs_to(samples):
     assert moment(repair["date"]).date() == moment(repair["finished_at"]).date()
 
 
+SUMMARIES = ("weekly-summary", "monthly-summary", "quarterly-summary", "annual-summary")
+
+
+@pytest.mark.parametrize("name", SUMMARIES)
+def test_a_summarys_comparison_table_and_trend_agree_with_its_measures(samples, name):
+    """The table "compared with the previous period" repeats the measures above it, and the
+    trend's buckets are the days or months of the summary's own period."""
+    from generator.reports.figures import FIGURES
+
+    data = samples[name]
+    by_label = {figure.label["zh"]: figure.key for figure in FIGURES}
+    for row in data["figures"]:
+        assert money(row["value"]) == money(data[by_label[row["figure"]]]), row["figure"]
+    first, last = moment(data["period_from"]), moment(data["period_to"])
+    for row in data["trend"]:
+        bucket = str(row["bucket"])
+        start = (dt.datetime.fromisoformat(f"{bucket}-01") if len(bucket) == 7
+                 else dt.datetime.fromisoformat(f"{first.year}-{bucket}"))
+        assert first <= start <= last, (name, bucket)
+
+
 # --- the demo, as the user reads it -------------------------------------------------------------
 
 
