@@ -61,6 +61,7 @@ def test_every_failing_field_is_named_by_label_and_key(run, home):
 
 def test_errors_in_table_rows_name_the_row(run, home):
     data = sample("repair-register")
+    data["repairs"].append(dict(data["repairs"][0]))  # the sample's one row, twice
     data["repairs"][1]["labour_cost"] = "sixty"
     del data["repairs"][0]["room"]
     result = run("fill", "repair-register", "--data", "-", input=as_input(data))
