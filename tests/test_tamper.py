@@ -478,10 +478,12 @@ def test_missing_and_changed_files_are_named_after_a_checkpoint(run, home, signe
 
 def test_deleted_newest_filing_with_its_files_is_named(run, home, signed, forger):
     """The last form filed on the ticket — its two documents, their files and its 'filed'
-    event — removed, and the chain's head moved back to the row before."""
+    event — removed with the ticket's archiving that followed it, and the chain's head moved
+    back to the row before; the ticket's own row still says archived."""
     *_, docx, pdf = signed["ticket_documents"]
-    filed = signed["events"][-1]
-    for kind, row in (("event", filed), ("document", pdf), ("document", docx)):
+    *_, filed, archived = signed["events"]
+    for kind, row in (("event", archived), ("event", filed), ("document", pdf),
+                      ("document", docx)):
         forger.delete(kind, row["id"])
     code, output = verify(run)
     assert code == 1, output
@@ -489,9 +491,13 @@ def test_deleted_newest_filing_with_its_files_is_named(run, home, signed, forger
     for row in (docx, pdf):
         assert (f"{shown(row)}, entry {row['entry']} of ticket {ticket}, signed by "
                 f"checkpoint 1, is gone") in output
-    assert (f"event {filed['id']} (filed), entry {filed['entry']} of ticket {ticket}, signed by "
-            f"checkpoint 1, is gone") in output
-    assert "3 problem(s)" in output
+    for event in (filed, archived):
+        assert (f"event {event['id']} ({event['kind']}), entry {event['entry']} of ticket "
+                f"{ticket}, signed by checkpoint 1, is gone") in output
+    # the forger left the ticket's row archived: its state, facts and columns give it away too
+    assert (f"ticket {ticket}: its state is 'closed', but its history leaves it "
+            f"'followed_up'") in output
+    assert "7 problem(s)" in output
 
 
 @pytest.mark.parametrize("which", ["newest", "in the middle"])
@@ -552,7 +558,7 @@ def test_deleted_ticket_is_named(run, home, signed, forger, tmp_path):
 
 
 def test_edited_event_is_named(run, home, signed, forger):
-    event = signed["events"][3]
+    event = signed["events"][2]  # the site survey filed
     forger.edit_event(event["id"], record_no="FORGED-0001")
     code, output = verify(run)
     assert code == 1, output
@@ -578,11 +584,12 @@ def test_edited_ticket_with_its_opening_recomputed_is_caught(run, home, signed, 
 
 
 def test_edited_ticket_state_is_caught(run, home, signed):
-    index_sql(home, "UPDATE tickets SET state = 'closed' WHERE number = :n", n=signed["ticket"])
+    index_sql(home, "UPDATE tickets SET state = 'followed_up' WHERE number = :n",
+              n=signed["ticket"])
     code, output = verify(run)
     assert code == 1, output
-    assert (f"ticket {signed['ticket']}: its state is 'closed', but its history leaves it "
-            f"'followed_up'") in output
+    assert (f"ticket {signed['ticket']}: its state is 'followed_up', but its history leaves "
+            f"it 'closed'") in output
     assert "1 problem(s)" in output
 
 
