@@ -16,6 +16,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     KeepTogether,
@@ -27,6 +28,12 @@ from reportlab.platypus import (
 )
 
 from generator.render.charts import pdf_drawing
+from generator.render.columns import (
+    SHORT_LINE_EM,
+    column_widths,
+    label_width,
+    row_table_texts,
+)
 from generator.render.fonts import CJKFont
 
 if TYPE_CHECKING:  # render draws a form's layout; it does not load forms
@@ -129,11 +136,28 @@ def numbered_canvas(header: str, header_right: str, footer_left: str, words: dic
     return NumberedCanvas
 
 
+def _measure(style: ParagraphStyle):
+    """The width a line of text takes in `style`."""
+    return lambda text: stringWidth(text, style.fontName, style.fontSize)
+
+
+LABEL_FLOOR = 3.0 * cm  # a grid's label column at its narrowest, so forms line up
+LABEL_CEILING = 0.45  # of a pair's width, at most, so the value keeps its room
+
+
+def grid_label_width(labels: list[str], style: ParagraphStyle, pair_width: float) -> float:
+    """A grid's label column: its longest label on one line, within the floor and ceiling."""
+    return label_width(labels, _measure(style), LABEL_FLOOR, LABEL_CEILING * pair_width)
+
+
 def _grid(item: dict, ctx: dict, st: Styles) -> list[Table]:
     """Label/value rows: two pairs a row, or one pair across the width. Each run of rows of
     one kind is its own table (they join seamlessly), because reportlab cannot split a
-    spanned cell across pages: a long one-pair row needs a plain two-column table."""
-    label_w = 3.0 * cm
+    spanned cell across pages: a long one-pair row needs a plain two-column table. One label
+    width serves all the grid's rows, so their columns line up."""
+    pairs = max(len(keys) for keys in item["grid"])
+    label_w = grid_label_width([ctx["L"][key] for keys in item["grid"] for key in keys],
+                               st.label, st.width / pairs)
     runs: list[list[list[str]]] = []
     for keys in item["grid"]:
         if runs and len(runs[-1][0]) == len(keys):
@@ -198,12 +222,12 @@ def _text(item: dict, ctx: dict, st: Styles) -> Table:
 def _rows_table(form: Form, item: dict, ctx: dict, st: Styles) -> Table:
     key = item["table"]
     columns = item.get("columns") or list(form.fields[key].columns)
-    weights = item.get("widths") or [1] * len(columns)
-    widths = [st.width * w / sum(weights) for w in weights]
     cell = st.small
     if item.get("font_size"):  # wide registers print smaller rather than break values
         size = item["font_size"]
         cell = ParagraphStyle("cell", parent=st.small, fontSize=size, leading=size * 1.3)
+    widths = column_widths(row_table_texts(item, columns, ctx), _measure(cell), st.width,
+                           keep_whole=SHORT_LINE_EM * cell.fontSize)
     header = [para(ctx["L"][f"{key}_columns"][c], cell) for c in columns]
     body = [[para(row[c], cell) for c in columns] for row in ctx["rows"][key]]
     totals = item.get("totals")
