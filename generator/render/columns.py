@@ -11,6 +11,8 @@ are valid up to a schema's maxlength), all shrink in proportion, and the rendere
 
 from __future__ import annotations
 
+import itertools
+import math
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 
@@ -21,6 +23,7 @@ CELL_PADDING = 12 + 2
 # A line this many characters (ems) wide or less is a word kept whole while there is room:
 # 承建商, 物业维修, a column's header.
 SHORT_LINE_EM = 4
+USUAL = 0.75  # a column's usual width holds three in four of its lines unbroken
 
 
 def _is_wide(char: str) -> bool:
@@ -64,35 +67,72 @@ def natural_width(texts: Iterable[str], measure: Callable[[str], float]) -> floa
     return max((measure(line) for text in texts for line in text.split("\n")), default=0.0)
 
 
+def usual_width(texts: Sequence[str], measure: Callable[[str], float]) -> float:
+    """The width within which most lines of `texts` (USUAL of them) fit unbroken."""
+    widths = sorted(measure(line) for text in texts for line in text.split("\n"))
+    return widths[math.ceil(USUAL * len(widths)) - 1] if widths else 0.0
+
+
 def column_widths(columns: Sequence[Iterable[str]], measure: Callable[[str], float],
                   total: float, keep_whole: float = 0.0,
                   padding: float = CELL_PADDING) -> list[float]:
     """Widths for columns holding `columns` (per column, the texts it shows: its header and
     values), `measure(text)` wide each, sharing `total` out; each width includes `padding`.
 
-    From the most room to the least: every column its natural width (the slack to the longer
-    ones); short lines (up to `keep_whole` wide) and tokens whole, the rest to the columns that
-    would wrap most; tokens whole, short lines wrapping; all shrunk alike."""
+    Each column has four widths, from the most room to the least: natural (its longest line
+    unbroken), usual (most of its lines unbroken), words (its short lines, up to `keep_whole`
+    wide, and tokens unbroken) and tokens (only its tokens unbroken). All columns get the
+    first of these that fits, and a share of what is left over: above the natural widths in
+    proportion to them, above the usual ones by how many lines each still breaks, lower down
+    in proportion to how far each is from the width above. When not even the tokens fit, all
+    shrink alike (and break their tokens)."""
     columns = [list(texts) for texts in columns]
     if not columns:
         return []
     tokens = [least_width(texts, measure) + padding for texts in columns]
-    words = [max(least_width(texts, measure, keep_whole) + padding, low)
-             for texts, low in zip(columns, tokens, strict=True)]
-    natural = [max(natural_width(texts, measure) + padding, low)
-               for texts, low in zip(columns, words, strict=True)]
-    for low, high in ((natural, natural), (words, natural), (tokens, words)):
+    words = _padded([least_width(texts, measure, keep_whole) for texts in columns], padding,
+                    tokens)
+    usual = _padded([usual_width(texts, measure) for texts in columns], padding, words)
+    natural = _padded([natural_width(texts, measure) for texts in columns], padding, usual)
+    if sum(natural) <= total:
+        return _share(natural, natural, total - sum(natural))
+    if sum(usual) <= total:
+        # to the columns with most lines still broken, each up to its natural width: a column
+        # with one long line then needs no more than a column with many
+        broken = [sum(measure(line) + padding > width for text in texts
+                      for line in text.split("\n"))
+                  for texts, width in zip(columns, usual, strict=True)]
+        return _share(usual, broken, total - sum(usual), most=natural)
+    for high, low in itertools.pairwise((usual, words, tokens)):
         if sum(low) <= total:
-            more = [b - a for a, b in zip(low, high, strict=True)]
-            return _share(low, more if any(more) else high, total - sum(low))
+            gaps = [b - a for a, b in zip(low, high, strict=True)]
+            return _share(low, gaps, total - sum(low))
     return [total * width / sum(tokens) for width in tokens]
 
 
-def _share(widths: list[float], by: list[float], slack: float) -> list[float]:
-    """`widths` with `slack` added in proportion to `by` (evenly if `by` is all nought)."""
-    if not sum(by):
-        by = [1.0] * len(widths)
-    return [width + slack * share / sum(by) for width, share in zip(widths, by, strict=True)]
+def _padded(widths: list[float], padding: float, least: list[float]) -> list[float]:
+    """`widths` with `padding`, none less than `least`."""
+    return [max(width + padding, low) for width, low in zip(widths, least, strict=True)]
+
+
+def _share(widths: list[float], by: list[float], slack: float,
+           most: list[float] | None = None) -> list[float]:
+    """`widths` with `slack` added in proportion to `by` (evenly if `by` is all nought), none
+    beyond its `most`: what one cannot take goes to the others."""
+    widths = list(widths)
+    most = most or [math.inf] * len(widths)
+    open_ = [i for i, width in enumerate(widths) if width < most[i]]
+    while slack > 0 and open_:
+        weight = sum(by[i] for i in open_)
+        shares = {i: slack * by[i] / weight if weight else slack / len(open_) for i in open_}
+        full = [i for i in open_ if widths[i] + shares[i] >= most[i]]
+        if not full:
+            return [width + shares.get(i, 0.0) for i, width in enumerate(widths)]
+        for i in full:
+            slack -= most[i] - widths[i]
+            widths[i] = most[i]
+            open_.remove(i)
+    return widths
 
 
 def label_width(labels: Iterable[str], measure: Callable[[str], float], floor: float,
@@ -102,6 +142,36 @@ def label_width(labels: Iterable[str], measure: Callable[[str], float], floor: f
     (the value beside it keeps its room; a longer label wraps)."""
     longest = natural_width(labels, measure) + padding
     return min(max(longest, floor), ceiling)
+
+
+Measure = Callable[[str, float], float]  # the width of a line of text at a font size
+
+
+def widths_at(columns: Sequence[Iterable[str]], measure: Measure, size: float,
+              total: float) -> list[float]:
+    """`column_widths` of text printed at `size`, its short words kept whole."""
+    return column_widths(columns, lambda text: measure(text, size), total,
+                         keep_whole=SHORT_LINE_EM * size)
+
+
+def row_table_widths(item: dict, columns: list[str], ctx: dict, measure: Measure, size: float,
+                     total: float) -> list[float]:
+    """The widths of a layout's row table (`item`, showing `columns`) printed at `size`."""
+    return widths_at(row_table_texts(item, columns, ctx), measure, size, total)
+
+
+LABEL_FLOOR = 3.0 * 72 / 2.54  # points: a grid's label column at its narrowest, so forms line up
+LABEL_CEILING = 0.45  # of a label and value pair's width, so the value keeps its room
+
+
+def grid_label_width(item: dict, ctx: dict, measure: Measure, size: float,
+                     total: float) -> float:
+    """The label columns of a layout's grid, `total` wide, its labels printed at `size`: one
+    width for all its rows, so their columns line up."""
+    pairs = max(len(keys) for keys in item["grid"])
+    labels = [ctx["L"][key] for keys in item["grid"] for key in keys]
+    return label_width(labels, lambda text: measure(text, size), LABEL_FLOOR,
+                       LABEL_CEILING * total / pairs)
 
 
 def row_table_texts(item: dict, columns: list[str], ctx: dict) -> list[list[str]]:

@@ -28,12 +28,7 @@ from reportlab.platypus import (
 )
 
 from generator.render.charts import pdf_drawing
-from generator.render.columns import (
-    SHORT_LINE_EM,
-    column_widths,
-    label_width,
-    row_table_texts,
-)
+from generator.render.columns import grid_label_width, row_table_widths
 from generator.render.fonts import CJKFont
 
 if TYPE_CHECKING:  # render draws a form's layout; it does not load forms
@@ -137,27 +132,15 @@ def numbered_canvas(header: str, header_right: str, footer_left: str, words: dic
 
 
 def _measure(style: ParagraphStyle):
-    """The width a line of text takes in `style`."""
-    return lambda text: stringWidth(text, style.fontName, style.fontSize)
-
-
-LABEL_FLOOR = 3.0 * cm  # a grid's label column at its narrowest, so forms line up
-LABEL_CEILING = 0.45  # of a pair's width, at most, so the value keeps its room
-
-
-def grid_label_width(labels: list[str], style: ParagraphStyle, pair_width: float) -> float:
-    """A grid's label column: its longest label on one line, within the floor and ceiling."""
-    return label_width(labels, _measure(style), LABEL_FLOOR, LABEL_CEILING * pair_width)
+    """The width of a line of text in `style`'s font, at a size."""
+    return lambda text, size: stringWidth(text, style.fontName, size)
 
 
 def _grid(item: dict, ctx: dict, st: Styles) -> list[Table]:
     """Label/value rows: two pairs a row, or one pair across the width. Each run of rows of
     one kind is its own table (they join seamlessly), because reportlab cannot split a
-    spanned cell across pages: a long one-pair row needs a plain two-column table. One label
-    width serves all the grid's rows, so their columns line up."""
-    pairs = max(len(keys) for keys in item["grid"])
-    label_w = grid_label_width([ctx["L"][key] for keys in item["grid"] for key in keys],
-                               st.label, st.width / pairs)
+    spanned cell across pages: a long one-pair row needs a plain two-column table."""
+    label_w = grid_label_width(item, ctx, _measure(st.label), st.label.fontSize, st.width)
     runs: list[list[list[str]]] = []
     for keys in item["grid"]:
         if runs and len(runs[-1][0]) == len(keys):
@@ -226,8 +209,7 @@ def _rows_table(form: Form, item: dict, ctx: dict, st: Styles) -> Table:
     if item.get("font_size"):  # wide registers print smaller rather than break values
         size = item["font_size"]
         cell = ParagraphStyle("cell", parent=st.small, fontSize=size, leading=size * 1.3)
-    widths = column_widths(row_table_texts(item, columns, ctx), _measure(cell), st.width,
-                           keep_whole=SHORT_LINE_EM * cell.fontSize)
+    widths = row_table_widths(item, columns, ctx, _measure(cell), cell.fontSize, st.width)
     header = [para(ctx["L"][f"{key}_columns"][c], cell) for c in columns]
     body = [[para(row[c], cell) for c in columns] for row in ctx["rows"][key]]
     totals = item.get("totals")
