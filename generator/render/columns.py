@@ -145,13 +145,20 @@ def label_width(labels: Iterable[str], measure: Callable[[str], float], floor: f
 
 
 Measure = Callable[[str, float], float]  # the width of a line of text at a font size
+# Word and LibreOffice may draw Latin text in a wider face than the PDF's font (DejaVu Serif,
+# ~9% wider, stands in for a SimSun they lack): text is measured a tenth wider, in both
+# formats, so their columns are the same and a token fits in either.
+WIDER_FACE = 1.1
+
+
+def _at(measure: Measure, size: float) -> Callable[[str], float]:
+    return lambda text: measure(text, size) * WIDER_FACE
 
 
 def widths_at(columns: Sequence[Iterable[str]], measure: Measure, size: float,
               total: float) -> list[float]:
     """`column_widths` of text printed at `size`, its short words kept whole."""
-    return column_widths(columns, lambda text: measure(text, size), total,
-                         keep_whole=SHORT_LINE_EM * size)
+    return column_widths(columns, _at(measure, size), total, keep_whole=SHORT_LINE_EM * size)
 
 
 def row_table_widths(item: dict, columns: list[str], ctx: dict, measure: Measure, size: float,
@@ -170,8 +177,7 @@ def grid_label_width(item: dict, ctx: dict, measure: Measure, size: float,
     width for all its rows, so their columns line up."""
     pairs = max(len(keys) for keys in item["grid"])
     labels = [ctx["L"][key] for keys in item["grid"] for key in keys]
-    return label_width(labels, lambda text: measure(text, size), LABEL_FLOOR,
-                       LABEL_CEILING * total / pairs)
+    return label_width(labels, _at(measure, size), LABEL_FLOOR, LABEL_CEILING * total / pairs)
 
 
 def row_table_texts(item: dict, columns: list[str], ctx: dict) -> list[list[str]]:

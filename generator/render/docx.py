@@ -20,7 +20,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from generator.errors import ConfigError
-from generator.render.columns import Measure, grid_label_width, row_table_widths
+from generator.render.columns import grid_label_width, row_table_widths
 from generator.render.docx_template import BODY_SIZE, LAYOUT_CAPTION, ROW_TABLE_SIZE
 from generator.render.fonts import CJKFont
 
@@ -114,16 +114,6 @@ def _qr_pictures(document: DocxTemplate, texts: list[str | None]) -> list:
             if text else "" for text in texts]
 
 
-# Word and LibreOffice may draw Latin text in a wider face than the PDF's font (DejaVu Serif,
-# ~9% wider, stands in for a SimSun they lack): measure a tenth wider, so tokens still fit.
-WIDER_FACE = 1.1
-
-
-def docx_measure(font: CJKFont) -> Measure:
-    """How wide a line of text is in a DOCX, as far as its columns are concerned."""
-    return lambda text, size: font.width(text, size) * WIDER_FACE
-
-
 def _fit_columns(document, form: Form, ctx: dict[str, Any], font: CJKFont) -> None:
     """Size each table the template marks (render/docx_template.py, mark_layout_item) as the
     PDF sizes the layout item it draws: row tables from their content, grids' labels from
@@ -131,7 +121,6 @@ def _fit_columns(document, form: Form, ctx: dict[str, Any], font: CJKFont) -> No
     it is drawn."""
     section = document.sections[-1]
     content = Emu(section.page_width - section.left_margin - section.right_margin).pt
-    measure = docx_measure(font)
     for table in document.tables:
         item = _layout_item(table, form)
         grid = table._tbl.tblGrid.findall(qn("w:gridCol"))
@@ -139,11 +128,11 @@ def _fit_columns(document, form: Form, ctx: dict[str, Any], font: CJKFont) -> No
             continue
         if "table" in item:
             columns = item.get("columns") or list(form.fields[item["table"]].columns)
-            widths = row_table_widths(item, columns, ctx, measure,
+            widths = row_table_widths(item, columns, ctx, font.width,
                                       item.get("font_size", ROW_TABLE_SIZE), content)
         elif "grid" in item and len(grid) in (4, 5):
             beside = Twips(int(grid[4].get(qn("w:w")))).pt if len(grid) == 5 else 0.0  # QR
-            label = grid_label_width(item, ctx, measure, BODY_SIZE, content - beside)
+            label = grid_label_width(item, ctx, font.width, BODY_SIZE, content - beside)
             value = (content - beside) / 2 - label
             widths = [label, value, label, value] + ([beside] if beside else [])
         else:  # no longer a table or grid

@@ -19,7 +19,7 @@ from generator.documents.compute import blank_tables
 from generator.documents.context import build_context
 from generator.documents.forms import load_form
 from generator.render.columns import Measure, widths_at
-from generator.render.docx import docx_measure, render_docx
+from generator.render.docx import render_docx
 from generator.render.docx_template import (
     A4_CM,
     BODY_SIZE,
@@ -223,7 +223,7 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
     properties.last_modified_by = edition.company
     properties.revision = 1
 
-    measure = docx_measure(find_cjk_font(workspace.config))
+    measure = find_cjk_font(workspace.config).width
     _front_matter(document, rulebook, edition, measure)
     lifecycle = rulebook.lifecycle
     for chapter in rulebook.chapters:
