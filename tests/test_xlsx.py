@@ -176,7 +176,8 @@ def test_register_sheet_setup(workspace, ticket):
     assert ws.print_title_rows == f"${header}:${header}"
     widths = [ws.column_dimensions[openpyxl.utils.get_column_letter(i + 1)].width
               for i in range(len(columns))]
-    wanted = row_table_widths(item, columns, ctx, xlsx._points, item["font_size"], 1000)
+    wanted = row_table_widths(item, columns, ctx, xlsx.text_points, item["font_size"],
+                              xlsx.WIDTH_UNITS["landscape"] * xlsx.UNIT_POINTS)
     for width, share in zip(widths, wanted, strict=True):
         assert width / sum(widths) == pytest.approx(share / sum(wanted), abs=0.005)
 

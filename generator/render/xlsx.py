@@ -132,7 +132,7 @@ def _units(text: str, size: float) -> float:
 UNIT_POINTS = BODY / 2  # a column unit holds half a CJK character of the body text
 
 
-def _points(text: str, size: float) -> float:
+def text_points(text: str, size: float) -> float:
     """The width of one line in points, as far as column widths are concerned."""
     return _units(text, size) * UNIT_POINTS
 
@@ -183,7 +183,7 @@ class Geometry:
 
     def _table(self, form: Form, item: dict, ctx: dict[str, Any]) -> list[float]:
         columns = item.get("columns") or list(form.fields[item["table"]].columns)
-        widths = row_table_widths(item, columns, ctx, _points, item.get("font_size") or 9,
+        widths = row_table_widths(item, columns, ctx, text_points, item.get("font_size") or 9,
                                   self.units * UNIT_POINTS)
         total = sum(widths)
         wanted = [sum(widths[:i]) / total for i in range(len(widths) + 1)]
