@@ -158,7 +158,8 @@ def _at(measure: Measure, size: float) -> Callable[[str], float]:
 def widths_at(columns: Sequence[Iterable[str]], measure: Measure, size: float,
               total: float) -> list[float]:
     """`column_widths` of text printed at `size`, its short words kept whole."""
-    return column_widths(columns, _at(measure, size), total, keep_whole=SHORT_LINE_EM * size)
+    return column_widths(columns, _at(measure, size), total,
+                         keep_whole=SHORT_LINE_EM * size * WIDER_FACE)
 
 
 def row_table_widths(item: dict, columns: list[str], ctx: dict, measure: Measure, size: float,
