@@ -1,16 +1,16 @@
-"""Column widths from what the columns hold, the one rule the PDF and DOCX renderers share.
+"""Column widths from what the columns hold: the one rule the PDF, DOCX and XLSX renderers share.
 
-As a browser lays out an automatic table: each column has a least width, its widest unbreakable
-token (a date, a time, a ticket or record number, a room number, an amount — a run of
-characters that are neither spaces nor CJK), and a natural width, its longest line unbroken.
-When the natural widths fit, every column gets its natural width and the slack goes to the
-columns with longer text; when they do not, every column gets its least width and the rest is
-shared out by how much more each would need; when not even the least widths fit (long values
-are valid up to a schema's maxlength), all shrink in proportion, and the renderer wraps.
+Much as a browser lays out an automatic table. No column is narrower than its widest token, a
+run of characters that are neither spaces nor CJK (a date, a time, a ticket, record or room
+number, an amount), so a line never breaks inside one; short words stay whole while there is
+room; the rest of the width goes to the columns that would otherwise break the most lines.
+When not even the tokens fit (long values are valid up to a schema's maxlength), all columns
+shrink alike and the renderer breaks what it must: a document is never refused for its widths.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import unicodedata
@@ -89,6 +89,7 @@ def column_widths(columns: Sequence[Iterable[str]], measure: Callable[[str], flo
     columns = [list(texts) for texts in columns]
     if not columns:
         return []
+    measure = functools.cache(measure)  # each line is measured four or five times
     tokens = [least_width(texts, measure) + padding for texts in columns]
     words = _padded([least_width(texts, measure, keep_whole) for texts in columns], padding,
                     tokens)
