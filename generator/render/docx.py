@@ -61,9 +61,9 @@ def _patched(src_xml: str) -> str:
 def render_docx(template: Path, ctx: dict[str, Any], font: CJKFont | None = None,
                 form: Form | None = None) -> bytes:
     """The template filled with `ctx`. A layout's charts (ctx["charts"]) go in as pictures,
-    drawn in `font`, the workspace's CJK font (needed only when there are charts), and its QR
-    codes (ctx["qr_codes"]) as pictures too. Given the `form` and the font, the tables the
-    template marks as its layout's row tables and grids get the PDF's column widths."""
+    drawn in `font`, the workspace's CJK font (needed when there are charts), and its QR codes
+    (ctx["qr_codes"]) as pictures too. Given the `form` and the font, the tables the template
+    marks as its layout's row tables and grids get the PDF's column widths."""
     document = _Template(str(template))
     if any(ctx.get("charts") or ()):
         ctx = {**ctx, "charts": _chart_pictures(document, ctx["charts"], font)}
@@ -123,9 +123,9 @@ def _fit_columns(document, form: Form, ctx: dict[str, Any], font: CJKFont) -> No
     content = Emu(section.page_width - section.left_margin - section.right_margin).pt
     for table in document.tables:
         item = _layout_item(table, form)
-        grid = table._tbl.tblGrid.findall(qn("w:gridCol"))
         if item is None:  # not marked: a table the template's author added
             continue
+        grid = table._tbl.tblGrid.findall(qn("w:gridCol"))
         if "table" in item:
             columns = item.get("columns") or list(form.fields[item["table"]].columns)
             widths = row_table_widths(item, columns, ctx, font.width,
