@@ -259,7 +259,8 @@ def test_the_sample_prints_and_stores_the_computed_amounts(run, home, ticket):
     assert [line.rsplit(" | ", 1)[-1] for line in lines if line.endswith(tuple(AMOUNTS))] == [
         *AMOUNTS]  # each item's row ends with its amount
     assert f"合计 | {PRICE}" in lines  # the bill of quantities' totals row
-    assert f"合同价款(元) | {PRICE} | 合同价款（大写） {PRICE_WORDS}" in lines
+    # the label has room to stand clear of its value: 合同价款（大写） on one line
+    assert f"合同价款(元) | {PRICE} | 合同价款（大写） | {PRICE_WORDS}" in lines
     assert "付款阶段 | 付款条件 | 比例（%） | 金额(元)" in lines  # the stages' table
     assert "开工后 | 乙方进场开工、甲方确认后 3 日内（预付款） | 30" in lines
     pdf = body_text(pdftotext(home / made["pdf"]["path"]))

@@ -284,10 +284,14 @@ def test_libreoffice_prints_a_long_register_whole(run, home, ticket, tmp_path):
     data, report = fill_long("repair-register", "mixed", run, home, ticket, tmp_path)
     docx_path = next(home / d["path"] for d in report["documents"] if d["format"] == "docx")
     item = form.layout[1]
-    width = landscape(A4)[0] - 2 * MARGIN  # the template's margins are the PDF's
-    edges = list(itertools.accumulate(item["widths"], initial=0))
+    # the columns as the renderer sized them, from the left margin (the template's margins
+    # are the PDF's, and the table fills the width)
+    table = next(t for t in docx.Document(str(docx_path)).tables
+                 if len(t.columns) == len(item["columns"]))
+    edges = list(itertools.accumulate((column.width.pt for column in table.columns), initial=0))
+    assert edges[-1] == pytest.approx(landscape(A4)[0] - 2 * MARGIN, abs=1)
     # the outer edges open: Word's tables stand out into the margin by the cells' padding
-    bounds = [0, *(MARGIN + width * edge / edges[-1] for edge in edges[1:-1]), float("inf")]
+    bounds = [0, *(MARGIN + edge for edge in edges[1:-1]), float("inf")]
     pages = table_columns(libreoffice_pdfs([docx_path], tmp_path)[docx_path], bounds)
     assert len(pages) > 1
     header = [squash(form.fields["repairs"].columns[c].label("zh")) for c in item["columns"]]

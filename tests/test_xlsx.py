@@ -17,6 +17,8 @@ from openpyxl.cell import MergedCell
 from generator.documents.context import build_context
 from generator.documents.fill import prepare
 from generator.documents.forms import Form, list_forms, load_form
+from generator.render import xlsx
+from generator.render.columns import row_table_widths
 from generator.render.xlsx import FIXED_TIME, render_xlsx, sheet_name
 from generator.workspace import Workspace
 from tests.conftest import sample_forms
@@ -159,7 +161,7 @@ def test_money_shows_as_printed(workspace, ticket):
 
 def test_register_sheet_setup(workspace, ticket):
     """Landscape A4 fitted to the width; the header frozen, filtered and printed on each page;
-    columns as wide as the layout's `widths` say."""
+    columns shared out by the PDF's rule (render/columns.py)."""
     form, ctx = context(workspace, "repair-register", ticket)
     ws = sheet(render_xlsx(form, ctx))
     item = tables(form)[0]
@@ -174,8 +176,10 @@ def test_register_sheet_setup(workspace, ticket):
     assert ws.print_title_rows == f"${header}:${header}"
     widths = [ws.column_dimensions[openpyxl.utils.get_column_letter(i + 1)].width
               for i in range(len(columns))]
-    for width, weight in zip(widths, item["widths"], strict=True):
-        assert width / sum(widths) == pytest.approx(weight / sum(item["widths"]), abs=0.005)
+    wanted = row_table_widths(item, columns, ctx, xlsx.text_points, item["font_size"],
+                              xlsx.WIDTH_UNITS["landscape"] * xlsx.UNIT_POINTS)
+    for width, share in zip(widths, wanted, strict=True):
+        assert width / sum(widths) == pytest.approx(share / sum(wanted), abs=0.005)
 
 
 @pytest.mark.parametrize("name", ALL_FORMS)

@@ -11,6 +11,7 @@ from typing import Any
 
 from generator.documents.compute import evaluate
 from generator.documents.forms import Field, Form, localised
+from generator.documents.validate import normalise_value
 from generator.errors import ConfigError
 
 # Words every document carries, whatever its form.
@@ -101,6 +102,51 @@ def display(fld: Field | None, value: Any, language: str) -> str:
 
 
 BLANK_LINE = "________"
+
+# The widest value a column of each type holds in practice: a column is made wide enough for it
+# on a blank form (room to write one in) and on a filled one alike.
+WIDEST_OF_TYPE = {
+    "date": dt.date(2026, 12, 31),
+    "datetime": dt.datetime(2026, 12, 31, 23, 59),
+    "time": dt.time(23, 59),
+    "money": Decimal("9999.99"),
+    "integer": 9999,
+}
+
+
+def _column_texts(form: Form, tables: dict[str, list[dict[str, str]]], language: str,
+                  blank: bool) -> dict[str, dict[str, list[str]]]:
+    """Per row table and column, the texts its width is measured by (render/columns.py): the
+    rows' values — on a blank form the form's own `sample:` rows, so that a blank form and its
+    filled sample have the same columns — every choice, and the widest value of its type."""
+    texts = {}
+    for key, rows in tables.items():
+        columns = form.fields[key].columns
+        measured = [*rows, *(_sample_rows(form, key, language) if blank else [])]
+        texts[key] = {
+            column: [*(row[column] for row in measured if row.get(column)),
+                     *(fld.choice_label(code, language) for code in fld.choices),
+                     *([display(fld, WIDEST_OF_TYPE[fld.type], language)]
+                       if fld.type in WIDEST_OF_TYPE and not fld.choices else [])]
+            for column, fld in columns.items()
+        }
+    return texts
+
+
+def _sample_rows(form: Form, key: str, language: str) -> list[dict[str, str]]:
+    """The form's sample rows of table `key`, as printed."""
+    columns = form.fields[key].columns
+    return [{column: _shown(fld, row.get(column), language) for column, fld in columns.items()}
+            for row in form.sample.get(key) or [] if isinstance(row, dict)]
+
+
+def _shown(fld: Field, value: Any, language: str) -> str:
+    """A value as printed once normalised; as typed if its type refuses it (a sample is not
+    validated for its widths to be measured)."""
+    try:
+        return display(fld, normalise_value(fld, value), language)
+    except ValueError:
+        return str(value)
 
 
 def _number(value: Any) -> float | None:
@@ -217,6 +263,7 @@ def build_context(
                 {col: display(cfld, row.get(col), language) for col, cfld in fld.columns.items()}
                 for row in data.get(key, [])
             ]
+    column_texts = _column_texts(form, tables, language, blank)
     if blank:  # empty rows to write in by hand
         for item in form.layout:
             if "table" in item:
@@ -253,6 +300,8 @@ def build_context(
         "L": _wrap(form.label_map(language)),
         "f": Fields(values),
         "rows": _wrap(tables),
+        # Per row table and column: the texts its width is measured by (render/columns.py).
+        "column_texts": column_texts,
         "sections": sections,
         "signatures": signatures,
         "clauses": _wrap(clauses),

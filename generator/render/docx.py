@@ -11,15 +11,21 @@ from __future__ import annotations
 import functools
 import io
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from docx.shared import Cm, Emu
+from docx.oxml.ns import qn
+from docx.shared import Cm, Emu, Pt, Twips
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from generator.errors import ConfigError
+from generator.render.columns import grid_label_width, row_table_widths
+from generator.render.docx_template import BODY_SIZE, LAYOUT_CAPTION, ROW_TABLE_SIZE
 from generator.render.fonts import CJKFont
+
+if TYPE_CHECKING:  # render draws a form's layout; it does not load forms
+    from generator.documents.forms import Form
 
 
 class _Environment(SandboxedEnvironment):
@@ -52,10 +58,12 @@ def _patched(src_xml: str) -> str:
     return DocxTemplate.patch_xml(_Template.__new__(_Template), src_xml)
 
 
-def render_docx(template: Path, ctx: dict[str, Any], font: CJKFont | None = None) -> bytes:
+def render_docx(template: Path, ctx: dict[str, Any], font: CJKFont | None = None,
+                form: Form | None = None) -> bytes:
     """The template filled with `ctx`. A layout's charts (ctx["charts"]) go in as pictures,
-    drawn in `font`, the workspace's CJK font (needed only when there are charts), and its QR
-    codes (ctx["qr_codes"]) as pictures too."""
+    drawn in `font`, the workspace's CJK font (needed when there are charts), and its QR codes
+    (ctx["qr_codes"]) as pictures too. Given the `form` and the font, the tables the template
+    marks as its layout's row tables and grids get the PDF's column widths."""
     document = _Template(str(template))
     if any(ctx.get("charts") or ()):
         ctx = {**ctx, "charts": _chart_pictures(document, ctx["charts"], font)}
@@ -65,6 +73,8 @@ def render_docx(template: Path, ctx: dict[str, Any], font: CJKFont | None = None
         document.render(ctx, jinja_env=_ENVIRONMENT, autoescape=True)
     except TemplateError as exc:
         raise ConfigError(f"template {template}: {exc}") from exc
+    if form is not None and font is not None:
+        _fit_columns(document.docx, form, ctx, font)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -102,3 +112,51 @@ def _qr_pictures(document: DocxTemplate, texts: list[str | None]) -> list:
 
     return [InlineImage(document, io.BytesIO(qr_png(text)), width=Cm(QR_SIZE_CM))
             if text else "" for text in texts]
+
+
+def _fit_columns(document, form: Form, ctx: dict[str, Any], font: CJKFont) -> None:
+    """Size each table the template marks (render/docx_template.py, mark_layout_item) as the
+    PDF sizes the layout item it draws: row tables from their content, grids' labels from
+    theirs. A table whose columns no longer match its item (a restyled template) is left as
+    it is drawn."""
+    section = document.sections[-1]
+    content = Emu(section.page_width - section.left_margin - section.right_margin).pt
+    for table in document.tables:
+        item = _layout_item(table, form)
+        if item is None:  # not marked: a table the template's author added
+            continue
+        grid = table._tbl.tblGrid.findall(qn("w:gridCol"))
+        if "table" in item:
+            columns = item.get("columns") or list(form.fields[item["table"]].columns)
+            widths = row_table_widths(item, columns, ctx, font.width,
+                                      item.get("font_size", ROW_TABLE_SIZE), content)
+        elif "grid" in item and len(grid) in (4, 5):
+            beside = Twips(int(grid[4].get(qn("w:w")))).pt if len(grid) == 5 else 0.0  # QR
+            label = grid_label_width(item, ctx, font.width, BODY_SIZE, content - beside)
+            value = (content - beside) / 2 - label
+            widths = [label, value, label, value] + ([beside] if beside else [])
+        else:  # no longer a table or grid
+            continue
+        if len(widths) == len(grid):
+            _set_widths(table, grid, widths)
+
+
+def _layout_item(table, form: Form) -> dict | None:
+    """The layout item the template marks `table` as drawing, if any."""
+    caption = table._tbl.tblPr.find(qn("w:tblCaption"))
+    title = "" if caption is None else caption.get(qn("w:val"), "")
+    number = title.removeprefix(LAYOUT_CAPTION)
+    if title.startswith(LAYOUT_CAPTION) and number.isdigit() and int(number) < len(form.layout):
+        return form.layout[int(number)]
+    return None
+
+
+def _set_widths(table, grid: list, widths: list[float]) -> None:
+    """Column widths in points, where LibreOffice reads them (the grid) and Word (the cells)."""
+    for column, width in zip(grid, widths, strict=True):
+        column.set(qn("w:w"), str(round(Pt(width).twips)))
+    for row in table._tbl.tr_lst:
+        first = 0
+        for cell in row.tc_lst:
+            cell.width = Pt(sum(widths[first:first + cell.grid_span]))
+            first += cell.grid_span

@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # render draws a form's layout; it does not load forms
 A4_CM = (21.0, 29.7)
 MARGIN_CM = 1.8
 LABEL_SHADE = "EDEDED"
+BODY_SIZE = 10.5  # points: the text's size, a grid's labels' too
+ROW_TABLE_SIZE = 9  # a row table's, unless its layout says `font_size`
 
 
 def east_asian_font(style, name: str) -> None:
@@ -81,6 +83,17 @@ def sized_table(document, rows: int, widths_cm: list[float], borders: bool = Tru
     return table
 
 
+LAYOUT_CAPTION = "aftersales layout "  # + the layout item's number: a table's invisible title
+
+
+def mark_layout_item(table, number: int) -> None:
+    """Title `table` (Word's alt text, never printed) with the layout item it draws, for the
+    renderer to size its columns from the data as the PDF does (render/docx.py)."""
+    caption = OxmlElement("w:tblCaption")
+    caption.set(qn("w:val"), f"{LAYOUT_CAPTION}{number}")
+    table._tbl.tblPr.append(caption)  # its place: last, after w:tblLook
+
+
 def _set(cell, text: str, label: bool = False, size: float | None = None) -> None:
     paragraph = cell.paragraphs[0]
     run = paragraph.add_run(text)
@@ -104,7 +117,7 @@ def build_template(form: Form) -> bytes:
         setattr(section, side, Cm(MARGIN_CM))
 
     normal = document.styles["Normal"]
-    normal.font.size = Pt(10.5)
+    normal.font.size = Pt(BODY_SIZE)
     east_asian_font(normal, "SimSun")
 
     header = section.header.paragraphs[0]
@@ -150,7 +163,7 @@ def build_template(form: Form) -> bytes:
         elif "text" in item:
             _text(document, item, content)
         elif "table" in item:
-            _rows(document, form, item, content)
+            _rows(document, form, item, content, number)
         elif "clauses" in item:
             _clauses(document, number)
         elif "chart" in item:
@@ -198,6 +211,7 @@ def _grid(document, item: dict, content: float, number: int) -> None:
     label, value = 3.0, (content - qr) / 2 - 3.0
     table = sized_table(document, len(item["grid"]), [label, value, label, value]
                         + ([qr] if qr else []))
+    mark_layout_item(table, number)
     for row, keys in zip(table.rows, item["grid"], strict=True):
         cells = row.cells
         if len(keys) == 1:
@@ -221,13 +235,13 @@ def _text(document, item: dict, content: float) -> None:
     table.rows[1].height = Cm(2.0)
 
 
-def _rows(document, form: Form, item: dict, content: float) -> None:
+def _rows(document, form: Form, item: dict, content: float, number: int) -> None:
+    """A row table; its columns evenly wide here, sized from the data when rendered."""
     key = item["table"]
     columns = item.get("columns") or list(form.fields[key].columns)
-    weights = item.get("widths") or [1] * len(columns)
-    widths = [content * w / sum(weights) for w in weights]
     totals = item.get("totals") or {}
-    table = sized_table(document, 4 + 3 * bool(totals), widths)
+    table = sized_table(document, 4 + 3 * bool(totals), [content / len(columns)] * len(columns))
+    mark_layout_item(table, number)
     header, loop_start, body, loop_end = table.rows[:4]
     # at least: room to write by hand on a blank form (`row_height`, cm, for a long table)
     body.height = Cm(item.get("row_height", 0.8))
@@ -235,9 +249,9 @@ def _rows(document, form: Form, item: dict, content: float) -> None:
     _repeat_header(header)
     for cell, column in zip(header.cells, columns, strict=True):
         _set(cell, f"{{{{ L.{key}_columns.{column} }}}}", label=True,
-             size=item.get("font_size", 9))
+             size=item.get("font_size", ROW_TABLE_SIZE))
     # docxtpl's row loop: the rows holding {%tr %} tags disappear, the body row repeats.
-    size = item.get("font_size", 9)
+    size = item.get("font_size", ROW_TABLE_SIZE)
     _set(loop_start.cells[0], f"{{%tr for r in rows.{key} %}}")
     for cell, column in zip(body.cells, columns, strict=True):
         _set(cell, f"{{{{ r.{column} }}}}", size=size)

@@ -16,6 +16,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     KeepTogether,
@@ -27,6 +28,7 @@ from reportlab.platypus import (
 )
 
 from generator.render.charts import pdf_drawing
+from generator.render.columns import grid_label_width, row_table_widths
 from generator.render.fonts import CJKFont
 
 if TYPE_CHECKING:  # render draws a form's layout; it does not load forms
@@ -129,11 +131,16 @@ def numbered_canvas(header: str, header_right: str, footer_left: str, words: dic
     return NumberedCanvas
 
 
+def _measure(style: ParagraphStyle):
+    """The width of a line of text in `style`'s font, at a size."""
+    return lambda text, size: stringWidth(text, style.fontName, size)
+
+
 def _grid(item: dict, ctx: dict, st: Styles) -> list[Table]:
     """Label/value rows: two pairs a row, or one pair across the width. Each run of rows of
     one kind is its own table (they join seamlessly), because reportlab cannot split a
     spanned cell across pages: a long one-pair row needs a plain two-column table."""
-    label_w = 3.0 * cm
+    label_w = grid_label_width(item, ctx, _measure(st.label), st.label.fontSize, st.width)
     runs: list[list[list[str]]] = []
     for keys in item["grid"]:
         if runs and len(runs[-1][0]) == len(keys):
@@ -198,12 +205,11 @@ def _text(item: dict, ctx: dict, st: Styles) -> Table:
 def _rows_table(form: Form, item: dict, ctx: dict, st: Styles) -> Table:
     key = item["table"]
     columns = item.get("columns") or list(form.fields[key].columns)
-    weights = item.get("widths") or [1] * len(columns)
-    widths = [st.width * w / sum(weights) for w in weights]
     cell = st.small
     if item.get("font_size"):  # wide registers print smaller rather than break values
         size = item["font_size"]
         cell = ParagraphStyle("cell", parent=st.small, fontSize=size, leading=size * 1.3)
+    widths = row_table_widths(item, columns, ctx, _measure(cell), cell.fontSize, st.width)
     header = [para(ctx["L"][f"{key}_columns"][c], cell) for c in columns]
     body = [[para(row[c], cell) for c in columns] for row in ctx["rows"][key]]
     totals = item.get("totals")

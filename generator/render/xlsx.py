@@ -33,13 +33,16 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from generator.render.columns import row_table_widths
+
 if TYPE_CHECKING:  # render draws a form's layout; it does not load forms
     from generator.documents.forms import Form
 
 CM = 1 / 2.54  # page setup is in inches
 MARGIN = 1.8 * CM
 # The printable width in Excel column units (about 0.185 cm each: the default font's digit),
-# which column widths share out as the layout's `widths` say. Fit-to-width absorbs the rest.
+# which column widths share out as the PDF's do (render/columns.py). Fit-to-width absorbs the
+# rest.
 WIDTH_UNITS = {"portrait": 92.0, "landscape": 138.0}
 LABEL_CM = 3.0  # a grid's label column, as in the PDF
 PRINTABLE_CM = {"portrait": 21.0 - 3.6, "landscape": 29.7 - 3.6}
@@ -126,6 +129,14 @@ def _units(text: str, size: float) -> float:
     return (2 * wide + (len(text) - wide)) * size / BODY
 
 
+UNIT_POINTS = BODY / 2  # a column unit holds half a CJK character of the body text
+
+
+def text_points(text: str, size: float) -> float:
+    """The width of one line in points, as far as column widths are concerned."""
+    return _units(text, size) * UNIT_POINTS
+
+
 def _height(text: str, width: float, size: float = BODY) -> float:
     """Points a wrapped `text` needs in a cell `width` units wide. Neither Excel nor
     LibreOffice fits a merged cell's height to its text, so every row is given one."""
@@ -154,14 +165,14 @@ class Geometry:
     (so it can be sorted and filtered without merged cells), other tables' where they differ,
     and what the label/value grids need."""
 
-    def __init__(self, form: Form, orientation: str) -> None:
+    def __init__(self, form: Form, orientation: str, ctx: dict[str, Any]) -> None:
         self.units = WIDTH_UNITS[orientation]
         label = LABEL_CM / PRINTABLE_CM[orientation]
         self.points: set[float] = {0.0, 1.0}
         self.table_points: list[list[float]] = []
         for _, item in drawn_items(form):
             if "table" in item:
-                self.table_points.append(self._table(form, item))
+                self.table_points.append(self._table(form, item, ctx))
         slack = (SNAP_LABEL[0] * label, SNAP_LABEL[1] * label)
         self.half = self._snap(0.5, 0.0, 1.0, SNAP_MIDDLE)
         self.pair2 = (self._snap(label, 0.0, self.half, slack),
@@ -170,11 +181,12 @@ class Geometry:
         self.edges = sorted(self.points)
         self.count = len(self.edges) - 1
 
-    def _table(self, form: Form, item: dict) -> list[float]:
+    def _table(self, form: Form, item: dict, ctx: dict[str, Any]) -> list[float]:
         columns = item.get("columns") or list(form.fields[item["table"]].columns)
-        weights = item.get("widths") or [1] * len(columns)
-        total = sum(weights)
-        wanted = [sum(weights[:i]) / total for i in range(len(weights) + 1)]
+        widths = row_table_widths(item, columns, ctx, text_points, item.get("font_size") or 9,
+                                  self.units * UNIT_POINTS)
+        total = sum(widths)
+        wanted = [sum(widths[:i]) / total for i in range(len(widths) + 1)]
         if not self.table_points:  # the first table sets the columns
             self.points.update(wanted)
             return wanted
@@ -614,7 +626,7 @@ def render_xlsx(form: Form, ctx: dict[str, Any]) -> bytes:
     """The form filled with `ctx` (from build_context) as an XLSX workbook: one sheet, and with
     `xlsx: sheets` one more per row table."""
     orientation = "landscape" if form.definition.get("orientation") == "landscape" else "portrait"
-    geometry = Geometry(form, orientation)
+    geometry = Geometry(form, orientation, ctx)
     wb = Workbook()
     ws = wb.active
     ws.title = sheet_name(ctx["form"]["title"], sheet_name(ctx["form"]["code"]))

@@ -18,9 +18,11 @@ from docx.shared import Cm, Pt, RGBColor
 from generator.documents.compute import blank_tables
 from generator.documents.context import build_context
 from generator.documents.forms import load_form
+from generator.render.columns import Measure, widths_at
 from generator.render.docx import render_docx
 from generator.render.docx_template import (
     A4_CM,
+    BODY_SIZE,
     MARGIN_CM,
     east_asian_font,
     field_code,
@@ -62,10 +64,13 @@ def _header_footer(section, edition: Edition) -> None:
     footer.add_run(" 页")
 
 
-def _table(document, rows: list[list[str]], weights: list[float] | None = None):
-    """A bordered table across the text width, header row shaded; columns by `weights`."""
-    weights = weights or [1] * max(len(r) for r in rows)
-    table = sized_table(document, len(rows), [CONTENT_CM * w / sum(weights) for w in weights])
+def _table(document, rows: list[list[str]], measure: Measure):
+    """A bordered table across the text width, header row shaded; columns sized as the PDF's
+    (render/columns.py), `measure`d as the body text."""
+    columns = max(len(r) for r in rows)
+    texts = list(zip(*(r + [""] * (columns - len(r)) for r in rows), strict=True))
+    widths = widths_at(texts, measure, BODY_SIZE, Cm(CONTENT_CM).pt)
+    table = sized_table(document, len(rows), [Pt(width).cm for width in widths])
     for row, values in zip(table.rows, rows, strict=True):
         for cell, value in zip(row.cells, values, strict=False):
             cell.text = value
@@ -131,7 +136,7 @@ def _form(document, workspace: Workspace, name: str) -> None:
     template = workspace.find("templates", form.template_name)
     blank = render_docx(template, build_context(form, blank_tables(form, workspace),
                                                  config=workspace.config, blank=True),
-                        find_cjk_font(workspace.config))
+                        find_cjk_font(workspace.config), form)
     _new_section(document, landscape)
     document.add_heading(f"附表：{form.title('zh')}", level=2)
     _insert_body(document, blank)
@@ -169,7 +174,7 @@ def _borders(cell) -> None:
     cell._tc.get_or_add_tcPr().append(borders)
 
 
-def _front_matter(document, rulebook: Rulebook, edition: Edition) -> None:
+def _front_matter(document, rulebook: Rulebook, edition: Edition, measure: Measure) -> None:
     for _ in range(6):
         document.add_paragraph()
     for text, size in ((edition.company, 14), (edition.title, 26), ("", 12),
@@ -186,11 +191,11 @@ def _front_matter(document, rulebook: Rulebook, edition: Edition) -> None:
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     title.add_run("审批与修订记录").font.size = Pt(17)
     document.add_paragraph().add_run("审批").bold = True
-    _table(document, approval_rows(), [1, 2, 2, 2])
+    _table(document, approval_rows(), measure)
     document.add_paragraph().add_run("修订记录").bold = True
     _table(document, [["版本", "生效日期", "修订内容"]]
            + [[str(r.get("version", "")), str(r.get("effective", "")),
-               str(r.get("change", ""))] for r in edition.revisions], [1, 1.5, 4])
+               str(r.get("change", ""))] for r in edition.revisions], measure)
     document.add_page_break()
 
     title = document.add_paragraph()
@@ -218,7 +223,8 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
     properties.last_modified_by = edition.company
     properties.revision = 1
 
-    _front_matter(document, rulebook, edition)
+    measure = find_cjk_font(workspace.config).width
+    _front_matter(document, rulebook, edition, measure)
     lifecycle = rulebook.lifecycle
     for chapter in rulebook.chapters:
         heading = document.add_heading(chapter.title, level=1)
@@ -234,11 +240,11 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
                 paragraph = document.add_paragraph(f"{mark} {block.text}")
                 paragraph.paragraph_format.left_indent = Pt(21)
             elif block.kind == "table":
-                _table(document, block.rows)
+                _table(document, block.rows, measure)
             elif block.text == "approval":
-                _table(document, approval_rows(), [1, 2, 2, 2])
+                _table(document, approval_rows(), measure)
             elif block.text == "lifecycle":
-                _table(document, lifecycle_rows(lifecycle), [1.2, 3, 1.3, 3])
+                _table(document, lifecycle_rows(lifecycle), measure)
             elif block.text == "figure":
                 _figure(document, load_figure(block.argument, rulebook.figures, lifecycle))
             elif block.text == "form":

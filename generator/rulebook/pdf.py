@@ -11,6 +11,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
@@ -29,6 +30,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from generator.documents.compute import blank_tables
 from generator.documents.context import build_context
 from generator.documents.forms import load_form, localised
+from generator.render.columns import widths_at
 from generator.render.fonts import CJKFont
 from generator.render.pdf import MARGIN, flowables, page_size
 from generator.rulebook.figures import drawing, load_figure
@@ -137,14 +139,11 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
-def _table(rows: list[list[str]], st: Styles, width: float, font: str,
-           weights: list[float] | None = None) -> Table:
+def _table(rows: list[list[str]], st: Styles, width: float, font: str) -> Table:
     columns = max(len(r) for r in rows)
     rows = [r + [""] * (columns - len(r)) for r in rows]
-    if weights is None:  # wider columns for longer text, within reason
-        longest = [max(min(len(r[c]), 30) for r in rows) + 4 for c in range(columns)]
-        weights = longest
-    widths = [width * w / sum(weights) for w in weights]
+    widths = widths_at(list(zip(*rows, strict=True)),
+                       lambda text, size: stringWidth(text, font, size), st.cell.fontSize, width)
     table = Table([[_p(c, st.cell) for c in r] for r in rows], colWidths=widths, repeatRows=1,
                   splitInRow=1)
     table.setStyle(TableStyle([
@@ -192,12 +191,12 @@ def _front_matter(edition: Edition, st: Styles, width: float, font: str) -> list
         Anchor(0, "审批与修订记录", "approval", in_toc=False),
         _p("审批与修订记录", st.h1),
         _p("审批", st.h2),
-        _table(approval_rows(), st, width, font, [1, 2, 2, 2]),
+        _table(approval_rows(), st, width, font),
         _p("修订记录", st.h2),
         _table([["版本", "生效日期", "修订内容"]]
                + [[str(r.get("version", "")), str(r.get("effective", "")),
                    str(r.get("change", ""))] for r in edition.revisions],
-               st, width, font, [1, 1.5, 4]),
+               st, width, font),
         PageBreak(),
         Anchor(0, "目录", "contents", in_toc=False),
         _p("目录", st.h1),
@@ -255,11 +254,9 @@ def render_rulebook_pdf(workspace: Workspace, rulebook: Rulebook, edition: Editi
             elif block.kind == "table":
                 story.append(_table(block.rows, st, width, font.name))
             elif block.text == "approval":
-                story += [Spacer(1, 6), _table(approval_rows(), st, width, font.name,
-                                               [1, 2, 2, 2])]
+                story += [Spacer(1, 6), _table(approval_rows(), st, width, font.name)]
             elif block.text == "lifecycle":
-                story.append(_table(lifecycle_rows(lifecycle), st, width, font.name,
-                                    [1.2, 3, 1.3, 3]))
+                story.append(_table(lifecycle_rows(lifecycle), st, width, font.name))
             elif block.text == "figure":
                 figure = load_figure(block.argument, rulebook.figures, lifecycle)
                 story.append(KeepTogether([
