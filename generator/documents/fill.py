@@ -233,10 +233,8 @@ def _render(workspace: Workspace, form: Form, fmt: str, ctx: dict) -> tuple[byte
                 f"form '{form.name}' has no template templates/{form.template_name}; "
                 f"make one with `aftersales forms template {form.name}`"
             )
-        # charts are pictures drawn in the PDF's font; a form without any needs no font
-        charts = any("chart" in item for item in form.layout)
-        font = find_cjk_font(workspace.config) if charts else None
-        return render_docx(template, ctx, font), template
+        # in the PDF's font, which every fill has found already (_prepared)
+        return render_docx(template, ctx, find_cjk_font(workspace.config)), template
     if fmt == "xlsx":
         from generator.render.xlsx import render_xlsx
 

@@ -19,6 +19,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from generator.errors import ConfigError
+from generator.render.docx_template import use_font
 from generator.render.fonts import CJKFont
 
 
@@ -53,10 +54,14 @@ def _patched(src_xml: str) -> str:
 
 
 def render_docx(template: Path, ctx: dict[str, Any], font: CJKFont | None = None) -> bytes:
-    """The template filled with `ctx`. A layout's charts (ctx["charts"]) go in as pictures,
-    drawn in `font`, the workspace's CJK font (needed only when there are charts), and its QR
-    codes (ctx["qr_codes"]) as pictures too."""
+    """The template filled with `ctx`, its text in `font`, the workspace's CJK font, as the
+    PDF's (without one, in the template's own font). A layout's charts (ctx["charts"]) go in
+    as pictures, drawn in `font` (needed when there are charts), and its QR codes
+    (ctx["qr_codes"]) as pictures too."""
     document = _Template(str(template))
+    if font is not None:
+        document.init_docx()
+        use_font(document.docx, font.family)
     if any(ctx.get("charts") or ()):
         ctx = {**ctx, "charts": _chart_pictures(document, ctx["charts"], font)}
     if "qr_codes" in ctx:

@@ -1,19 +1,22 @@
-"""The rulebook as one DOCX, with the same structure as the PDF: cover, approvals and
-revisions, a table of contents (a Word TOC field over the heading styles), chapters, the charts
-as tables, and the blank forms rendered from their own templates and copied in."""
+"""The rulebook as one DOCX, the twin of the PDF (rulebook/pdf.py): cover without running
+header or page number, approvals and revisions, a table of contents (a Word TOC field over the
+heading styles), chapters, the charts, and the blank forms rendered from their own templates and
+composed in with docxcompose, so their pictures, styles and numbering come along, each in a
+section of its own orientation."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import io
 
 from docx import Document
-from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.section import WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from docxcompose.composer import Composer
 
 from generator.documents.compute import blank_tables
 from generator.documents.context import build_context
@@ -21,66 +24,118 @@ from generator.documents.forms import load_form
 from generator.render.docx import render_docx
 from generator.render.docx_template import (
     A4_CM,
+    FRAME_PADDING_PT,
+    FURNITURE_PT,
+    LABEL_SHADE,
     MARGIN_CM,
-    east_asian_font,
+    base_styles,
     field_code,
+    in_frame,
+    leading,
+    running_header,
+    set_page,
     shade,
     sized_table,
+    use_font,
 )
 from generator.render.fonts import find_cjk_font
 from generator.rulebook.figures import Graph, TreeNode, graph_rows, load_figure, tree_lines
 from generator.rulebook.model import Edition, Rulebook
-from generator.rulebook.pdf import approval_rows, lifecycle_rows
+from generator.rulebook.pdf import approval_rows, column_weights, lifecycle_rows
 from generator.workspace import Workspace
 
 CONTENT_CM = A4_CM[0] - 2 * MARGIN_CM  # the width of a portrait page's text
 
+# The PDF's paragraph styles (rulebook/pdf.py Styles): size, leading, space before and after
+# (pt), and paragraph settings; made as the DOCX's own styles, so the forms composed in keep
+# Normal for their own text.
+STYLES = {
+    "Rulebook Body": (10.5, 18, 0, 4, {"first_line_indent": Pt(21)}),
+    "Rulebook Item": (10.5, 18, 0, 4, {"left_indent": Pt(21 + FRAME_PADDING_PT),
+                                       "first_line_indent": Pt(-12)}),
+    "Rulebook Cell": (9.5, 13, 0, 0, {}),
+    "Rulebook Caption": (9, 18, 0, 4, {"alignment": WD_ALIGN_PARAGRAPH.CENTER}),
+    "Rulebook Cover": (13, 24, 0, 4, {"alignment": WD_ALIGN_PARAGRAPH.CENTER}),
+    "Rulebook Cover Title": (26, 36, 0, 4, {"alignment": WD_ALIGN_PARAGRAPH.CENTER}),
+    "Rulebook Title": (17, 26, 0, 12, {"alignment": WD_ALIGN_PARAGRAPH.CENTER}),
+    "Rulebook Subtitle": (13, 20, 10, 6, {"keep_with_next": True}),
+    "Rulebook Contents 1": (11, 20, 0, 0, {}),
+    "Rulebook Contents 2": (9.5, 15, 0, 0, {"left_indent": Pt(20 + FRAME_PADDING_PT)}),
+    "Heading 1": (17, 26, 0, 12, {"alignment": WD_ALIGN_PARAGRAPH.CENTER}),
+    "Heading 2": (13, 20, 10, 6, {"keep_with_next": True}),
+    "Heading 3": (11, 18, 6, 4, {"keep_with_next": True}),
+}
+
 
 def _styles(document) -> None:
-    normal = document.styles["Normal"]
-    normal.font.size = Pt(10.5)
-    east_asian_font(normal, "SimSun")
-    for name, size in (("Heading 1", 17), ("Heading 2", 13), ("Heading 3", 11)):
-        style = document.styles[name]
+    """Each of STYLES, made or (the headings) restyled: the document's one font (no theme
+    fonts), black, the PDF's sizes and spacing."""
+    for name, (size, line, before, after, settings) in STYLES.items():
+        if name in document.styles:
+            style = document.styles[name]
+            fonts = style.element.rPr.find(qn("w:rFonts"))
+            if fonts is not None:
+                fonts.getparent().remove(fonts)
+        else:
+            style = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+            style.base_style = document.styles["Normal"]
         style.font.size = Pt(size)
         style.font.color.rgb = RGBColor(0, 0, 0)
-        east_asian_font(style, "SimHei")
-    document.styles["Heading 1"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        leading(style, line, before, after)
+        if name != "Rulebook Cell":
+            in_frame(style.paragraph_format)
+        for setting, value in settings.items():
+            setattr(style.paragraph_format, setting, value)
 
 
-def _header_footer(section, edition: Edition) -> None:
-    header = section.header.paragraphs[0]
-    header.text = (f"{edition.company} · {edition.title}　　版本 {edition.version}　"
-                   f"生效日期 {edition.effective.isoformat()}　受控文件")
-    header.runs[0].font.size = Pt(8)
+def _furniture(section, edition: Edition, width: float) -> None:
+    """The PDF's running header and page number, in a section `width` cm wide."""
+    running_header(section, width, f"{edition.company} · {edition.title}",
+                   f"版本 {edition.version}　生效日期 {edition.effective.isoformat()}　受控文件")
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    footer.add_run("第 ")
-    field_code(footer, "PAGE")
-    footer.add_run(" 页 共 ")
-    field_code(footer, "NUMPAGES")
-    footer.add_run(" 页")
+    for text, field in (("第 ", "PAGE"), (" 页 共 ", "NUMPAGES"), (" 页", None)):
+        footer.add_run(text).font.size = Pt(FURNITURE_PT)
+        if field:
+            field_code(footer, field, FURNITURE_PT)
 
 
 def _table(document, rows: list[list[str]], weights: list[float] | None = None):
-    """A bordered table across the text width, header row shaded; columns by `weights`."""
-    weights = weights or [1] * max(len(r) for r in rows)
+    """A bordered table across the text width, header row shaded; columns by `weights`, or
+    as the PDF weighs them, by the length of their text."""
+    columns = max(len(r) for r in rows)
+    rows = [r + [""] * (columns - len(r)) for r in rows]
+    weights = weights or column_weights(rows)
     table = sized_table(document, len(rows), [CONTENT_CM * w / sum(weights) for w in weights])
     for row, values in zip(table.rows, rows, strict=True):
-        for cell, value in zip(row.cells, values, strict=False):
+        for cell, value in zip(row.cells, values, strict=True):
             cell.text = value
+            cell.paragraphs[0].style = document.styles["Rulebook Cell"]
     for cell in table.rows[0].cells:
-        shade(cell, "EDEDED")
-    document.add_paragraph()
+        shade(cell, LABEL_SHADE)
+    leading(document.add_paragraph(), 4)  # tables apart, as little as the PDF's spacing
     return table
 
 
-def _toc(document, rulebook: Rulebook) -> None:
+def _toc(document, workspace: Workspace, rulebook: Rulebook) -> None:
     """A TOC field; Word fills in page numbers when the document is opened (updateFields).
-    Until then it lists the chapter titles."""
-    paragraph = document.add_paragraph()
-    run = paragraph.add_run()
-    for kind, text in (("begin", None), (None, 'TOC \\o "1-2" \\h \\z \\u'), ("separate", None)):
+    Until then it lists what the PDF's contents list — chapters, their sections and forms —
+    one paragraph each, as long as the PDF's."""
+    entries = []
+    for chapter in rulebook.chapters:
+        entries.append(("Rulebook Contents 1", chapter.title))
+        for block in chapter.blocks:
+            if block.kind == "heading" and block.level == 2:
+                entries.append(("Rulebook Contents 2", block.text))
+            elif block.kind == "directive" and block.text == "form":
+                form = load_form(workspace, block.argument)
+                entries.append(("Rulebook Contents 2", f"附表：{form.title('zh')}"))
+    paragraphs = [document.add_paragraph(text, style) for style, text in entries]
+    begin = paragraphs[0].add_run()
+    paragraphs[0]._p.remove(begin._r)  # the field begins before the first entry's text
+    paragraphs[0].runs[0]._r.addprevious(begin._r)
+    for kind, text in (("begin", None), (None, 'TOC \\o "1-2" \\h \\z \\u'),
+                       ("separate", None)):
         if kind:
             element = OxmlElement("w:fldChar")
             element.set(qn("w:fldCharType"), kind)
@@ -88,57 +143,38 @@ def _toc(document, rulebook: Rulebook) -> None:
             element = OxmlElement("w:instrText")
             element.set(qn("xml:space"), "preserve")
             element.text = text
-        run._r.append(element)
-    for chapter in rulebook.chapters:
-        paragraph.add_run(chapter.title).add_break()
+        begin._r.append(element)
     end = OxmlElement("w:fldChar")
     end.set(qn("w:fldCharType"), "end")
-    paragraph.add_run()._r.append(end)
+    paragraphs[-1].add_run()._r.append(end)
     update = OxmlElement("w:updateFields")
     update.set(qn("w:val"), "true")
     document.settings.element.append(update)
 
 
-def _insert_body(document, source_bytes: bytes) -> None:
-    """Copy another document's body (not its section settings) to the end of `document`,
-    with its pictures (a summary's charts): each is added to `document` and the copy pointed
-    at it, under a drawing id of `document`'s own."""
-    source = Document(io.BytesIO(source_bytes))
-    body = document.element.body
-    for element in source.element.body:
-        if element.tag == qn("w:sectPr"):
-            continue
-        copied = copy.deepcopy(element)
-        for blip in copied.iter(qn("a:blip")):
-            image = source.part.related_parts[blip.get(qn("r:embed"))]
-            rid, _ = document.part.get_or_add_image(io.BytesIO(image.blob))
-            blip.set(qn("r:embed"), rid)
-        for drawing in copied.iter(qn("wp:docPr")):
-            drawing.set("id", str(document.part.next_id))
-        body.sectPr.addprevious(copied)
-
-
-def _new_section(document, landscape: bool) -> None:
+def _new_section(document, edition: Edition, landscape: bool) -> None:
+    """A section on a new page, portrait or landscape, with its own running header (its
+    right-hand text at the right margin of its own width)."""
     section = document.add_section(WD_SECTION.NEW_PAGE)
-    width, height = Cm(A4_CM[0]), Cm(A4_CM[1])
-    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = (height, width) if landscape else (width, height)
+    section.different_first_page_header_footer = False  # only the cover is bare
+    width = set_page(section, landscape)
+    for part in (section.header, section.footer):
+        part.is_linked_to_previous = False
+    _furniture(section, edition, width)
 
 
-def _form(document, workspace: Workspace, name: str) -> None:
+def _form(document, composer: Composer, workspace: Workspace, edition: Edition,
+          name: str) -> None:
+    """The blank form on a new page of its orientation, under its heading, composed in whole
+    (docxcompose carries its pictures, styles and numbering over)."""
     form = load_form(workspace, name)
-    landscape = form.definition.get("orientation") == "landscape"
     template = workspace.find("templates", form.template_name)
     blank = render_docx(template, build_context(form, blank_tables(form, workspace),
                                                  config=workspace.config, blank=True),
                         find_cjk_font(workspace.config))
-    _new_section(document, landscape)
-    document.add_heading(f"附表：{form.title('zh')}", level=2)
-    _insert_body(document, blank)
-    if landscape:
-        _new_section(document, False)
-    else:
-        document.add_page_break()
+    _new_section(document, edition, form.definition.get("orientation") == "landscape")
+    document.add_paragraph(f"附表：{form.title('zh')}", "Heading 2")
+    composer.append(Document(io.BytesIO(blank)))
 
 
 def _figure(document, figure) -> None:
@@ -169,44 +205,48 @@ def _borders(cell) -> None:
     cell._tc.get_or_add_tcPr().append(borders)
 
 
-def _front_matter(document, rulebook: Rulebook, edition: Edition) -> None:
-    for _ in range(6):
-        document.add_paragraph()
-    for text, size in ((edition.company, 14), (edition.title, 26), ("", 12),
-                       (f"版本：{edition.version}", 13),
-                       (f"生效日期：{edition.effective.isoformat()}", 13),
-                       (f"发布部门：{edition.centre}", 13), ("", 12),
-                       ("受控文件　未经批准不得复制", 12)):
-        paragraph = document.add_paragraph()
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        paragraph.add_run(text).font.size = Pt(size)
-    document.add_page_break()
+def _front_matter(document, workspace: Workspace, rulebook: Rulebook,
+                  edition: Edition) -> None:
+    """Cover (spaced as the PDF's), approvals and revisions, contents: each on its own page."""
+    for text, style, space_before in (
+            (edition.company, "Rulebook Cover", Cm(5)), (edition.title, "Rulebook Cover Title",
+                                                          Cm(1)),
+            (f"版本：{edition.version}", "Rulebook Cover", Cm(2)),
+            (f"生效日期：{edition.effective.isoformat()}", "Rulebook Cover", 0),
+            (f"发布部门：{edition.centre}", "Rulebook Cover", 0),
+            ("受控文件　未经批准不得复制", "Rulebook Cover", Cm(3))):
+        document.add_paragraph(text, style).paragraph_format.space_before = space_before
 
-    title = document.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    title.add_run("审批与修订记录").font.size = Pt(17)
-    document.add_paragraph().add_run("审批").bold = True
+    title = document.add_paragraph("审批与修订记录", "Rulebook Title")
+    title.paragraph_format.page_break_before = True
+    document.add_paragraph("审批", "Rulebook Subtitle")
     _table(document, approval_rows(), [1, 2, 2, 2])
-    document.add_paragraph().add_run("修订记录").bold = True
+    document.add_paragraph("修订记录", "Rulebook Subtitle")
     _table(document, [["版本", "生效日期", "修订内容"]]
            + [[str(r.get("version", "")), str(r.get("effective", "")),
                str(r.get("change", ""))] for r in edition.revisions], [1, 1.5, 4])
-    document.add_page_break()
 
-    title = document.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    title.add_run("目录").font.size = Pt(17)
-    _toc(document, rulebook)
+    document.add_paragraph("目录", "Rulebook Title").paragraph_format.page_break_before = True
+    _toc(document, workspace, rulebook)
+
+
+def _first_section(document, edition: Edition, font_family: str) -> None:
+    """A4 portrait in the PDF's margins and font; the cover page bare (no running header, no
+    page number), the pages after it with them."""
+    set_page(document.sections[0], landscape=False)
+    base_styles(document)
+    use_font(document, font_family)
+    _styles(document)
+    section = document.sections[0]
+    section.different_first_page_header_footer = True
+    for part in (section.first_page_header, section.first_page_footer):
+        part.is_linked_to_previous = False  # defined, and empty
+    _furniture(section, edition, CONTENT_CM)
 
 
 def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edition) -> bytes:
     document = Document()
-    section = document.sections[0]
-    section.page_width, section.page_height = Cm(A4_CM[0]), Cm(A4_CM[1])
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(MARGIN_CM))
-    _styles(document)
-    _header_footer(section, edition)
+    _first_section(document, edition, find_cjk_font(workspace.config).family)
     properties = document.core_properties
     properties.title = edition.title
     properties.author = edition.company
@@ -218,21 +258,29 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
     properties.last_modified_by = edition.company
     properties.revision = 1
 
-    _front_matter(document, rulebook, edition)
+    _front_matter(document, workspace, rulebook, edition)
+    composer = Composer(document)
     lifecycle = rulebook.lifecycle
+    after_form = False
     for chapter in rulebook.chapters:
+        # a chapter starts a page, as the PDF's; after a form, a portrait section of its own
+        if after_form:
+            _new_section(document, edition, landscape=False)
         heading = document.add_heading(chapter.title, level=1)
-        heading.paragraph_format.page_break_before = True
+        heading.paragraph_format.page_break_before = not after_form
+        after_form = False
         for block in chapter.blocks:
+            is_form = block.kind == "directive" and block.text == "form"
+            if after_form and not is_form:  # what follows forms starts a page, portrait
+                _new_section(document, edition, landscape=False)
+            after_form = is_form
             if block.kind == "heading":
                 document.add_heading(block.text, level=min(block.level, 3))
             elif block.kind == "paragraph":
-                paragraph = document.add_paragraph(block.text)
-                paragraph.paragraph_format.first_line_indent = Pt(21)
+                document.add_paragraph(block.text, "Rulebook Body")
             elif block.kind in ("bullet", "numbered"):
                 mark = "•" if block.kind == "bullet" else f"{block.argument}."
-                paragraph = document.add_paragraph(f"{mark} {block.text}")
-                paragraph.paragraph_format.left_indent = Pt(21)
+                document.add_paragraph(f"{mark} {block.text}", "Rulebook Item")
             elif block.kind == "table":
                 _table(document, block.rows)
             elif block.text == "approval":
@@ -241,8 +289,8 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
                 _table(document, lifecycle_rows(lifecycle), [1.2, 3, 1.3, 3])
             elif block.text == "figure":
                 _figure(document, load_figure(block.argument, rulebook.figures, lifecycle))
-            elif block.text == "form":
-                _form(document, workspace, block.argument)
+            elif is_form:
+                _form(document, composer, workspace, edition, block.argument)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

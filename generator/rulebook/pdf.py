@@ -141,9 +141,7 @@ def _table(rows: list[list[str]], st: Styles, width: float, font: str,
            weights: list[float] | None = None) -> Table:
     columns = max(len(r) for r in rows)
     rows = [r + [""] * (columns - len(r)) for r in rows]
-    if weights is None:  # wider columns for longer text, within reason
-        longest = [max(min(len(r[c]), 30) for r in rows) + 4 for c in range(columns)]
-        weights = longest
+    weights = weights or column_weights(rows)
     widths = [width * w / sum(weights) for w in weights]
     table = Table([[_p(c, st.cell) for c in r] for r in rows], colWidths=widths, repeatRows=1,
                   splitInRow=1)
@@ -154,6 +152,11 @@ def _table(rows: list[list[str]], st: Styles, width: float, font: str,
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ]))
     return table
+
+
+def column_weights(rows: list[list[str]]) -> list[int]:
+    """Wider columns for longer text, within reason (the DOCX weighs them the same)."""
+    return [max(min(len(r[c]), 30) for r in rows) + 4 for c in range(len(rows[0]))]
 
 
 def approval_rows() -> list[list[str]]:
