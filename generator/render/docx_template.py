@@ -317,7 +317,7 @@ def build_template(form: Form) -> bytes:
         elif "signatures" in item:
             _signatures(document, number, len(item["signatures"]), content)
 
-    _slim(document)
+    slim(document)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -337,10 +337,11 @@ KEEP_STYLES = {"Normal", "DefaultParagraphFont", "TableNormal", "NoList", "Table
 DROP_RELATIONS = ("stylesWithEffects", "customXml", "thumbnail", "webSettings")
 
 
-def _slim(document) -> None:
+def slim(document, keep: set[str] = KEEP_STYLES) -> None:
+    """Only the styles `keep` names (their ids), and none of Word's unused parts."""
     styles = document.styles.element
     for style in styles.findall(qn("w:style")):
-        if style.get(qn("w:styleId")) not in KEEP_STYLES:
+        if style.get(qn("w:styleId")) not in keep:
             styles.remove(style)
     latent = styles.find(qn("w:latentStyles"))
     if latent is not None:

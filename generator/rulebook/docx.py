@@ -26,6 +26,7 @@ from generator.render.docx_template import (
     A4_CM,
     FRAME_PADDING_PT,
     FURNITURE_PT,
+    KEEP_STYLES,
     LABEL_SHADE,
     MARGIN_CM,
     base_styles,
@@ -36,9 +37,11 @@ from generator.render.docx_template import (
     set_page,
     shade,
     sized_table,
+    slim,
     use_font,
 )
 from generator.render.fonts import find_cjk_font
+from generator.render.markup import BULLET
 from generator.rulebook.figures import Graph, TreeNode, graph_rows, load_figure, tree_lines
 from generator.rulebook.model import Edition, Rulebook
 from generator.rulebook.pdf import approval_rows, column_weights, lifecycle_rows
@@ -69,13 +72,16 @@ STYLES = {
 
 def _styles(document) -> None:
     """Each of STYLES, made or (the headings) restyled: the document's one font (no theme
-    fonts), black, the PDF's sizes and spacing."""
+    fonts), black, the PDF's sizes and spacing; python-docx's other styles dropped."""
+    slim(document, KEEP_STYLES | {f"Heading{level}{suffix}" for level in (1, 2, 3)
+                                  for suffix in ("", "Char")})
+    for style in document.styles:  # the headings' character styles name theme fonts
+        fonts = style.element.rPr.find(qn("w:rFonts")) if style.element.rPr is not None else None
+        if fonts is not None:
+            fonts.getparent().remove(fonts)
     for name, (size, line, before, after, settings) in STYLES.items():
         if name in document.styles:
             style = document.styles[name]
-            fonts = style.element.rPr.find(qn("w:rFonts"))
-            if fonts is not None:
-                fonts.getparent().remove(fonts)
         else:
             style = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
             style.base_style = document.styles["Normal"]
@@ -279,7 +285,7 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
             elif block.kind == "paragraph":
                 document.add_paragraph(block.text, "Rulebook Body")
             elif block.kind in ("bullet", "numbered"):
-                mark = "•" if block.kind == "bullet" else f"{block.argument}."
+                mark = BULLET if block.kind == "bullet" else f"{block.argument}."
                 document.add_paragraph(f"{mark} {block.text}", "Rulebook Item")
             elif block.kind == "table":
                 _table(document, block.rows)

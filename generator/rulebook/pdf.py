@@ -30,6 +30,7 @@ from generator.documents.compute import blank_tables
 from generator.documents.context import build_context
 from generator.documents.forms import load_form, localised
 from generator.render.fonts import CJKFont
+from generator.render.markup import BULLET
 from generator.render.pdf import MARGIN, flowables, page_size
 from generator.rulebook.figures import drawing, load_figure
 from generator.rulebook.model import Edition, Rulebook
@@ -253,7 +254,7 @@ def render_rulebook_pdf(workspace: Workspace, rulebook: Rulebook, edition: Editi
             elif block.kind == "paragraph":
                 story.append(_p(block.text, st.body))
             elif block.kind in ("bullet", "numbered"):
-                mark = "•" if block.kind == "bullet" else f"{block.argument}."
+                mark = BULLET if block.kind == "bullet" else f"{block.argument}."
                 story.append(_p(f"{mark} {block.text}", st.item))
             elif block.kind == "table":
                 story.append(_table(block.rows, st, width, font.name))
