@@ -71,8 +71,9 @@ def use_font(document, family: str) -> None:
 
 
 def leading(paragraph, points: float, before: float = 0, after: float = 0) -> None:
-    """Baselines `points` apart, as the PDF's leading, with space before and after (pt)."""
-    layout = paragraph.paragraph_format if hasattr(paragraph, "paragraph_format") else paragraph
+    """Baselines `points` apart, as the PDF's leading, with space before and after (pt), for
+    a paragraph or a paragraph style."""
+    layout = paragraph.paragraph_format
     layout.line_spacing = Pt(points)  # exactly
     layout.space_before, layout.space_after = Pt(before), Pt(after)
 
