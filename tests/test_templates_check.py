@@ -40,9 +40,13 @@ def override(home: Path, edit: Callable, form: str = "complaint") -> Path:
 
 
 def retype(old: str, new: str) -> Callable:
+    """An edit that changes every run whose text is `old` (a register's body row is in the
+    template twice: blank, high enough to write in, and filled) to `new`."""
     def edit(document):
-        (run,) = {id(r): r for r in runs_with(document, old)}.values()
-        run.text = new
+        runs = {id(r): r for r in runs_with(document, old)}.values()
+        assert runs, f"no run {old!r} in the template"
+        for run in runs:
+            run.text = new
     return edit
 
 
@@ -114,7 +118,7 @@ BROKEN = {
                      "unknown variable", "{{ owner }}"),
     "unknown label": (retype("{{ L.phone }}", "{{ L.telephone }}"), "L.telephone",
                       "unknown variable", "{{ L.telephone }}"),
-    "unknown in header": (retype("{{ company.name }} · {{ centre.name }}　　{{ M.service_phone }}"
+    "unknown in header": (retype("{{ company.name }} · {{ centre.name }}\t{{ M.service_phone }}"
                                  "：{{ centre.phone }}", "{{ company.nmae }}"),
                           "company.nmae", "unknown variable; did you mean company.name?",
                           "{{ company.nmae }}"),

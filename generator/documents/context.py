@@ -183,14 +183,14 @@ def _chart(form: Form, item: dict[str, Any], data: dict[str, Any], language: str
 def _clause_blocks(text: str, values: dict[str, Any], source: str) -> list[dict[str, Any]]:
     """An agreement's clauses with the record's values filled in (lines to write on when
     blank)."""
-    from generator.render.markup import parse_filled
+    from generator.render.markup import BULLET, parse_filled
 
     blocks = []
     for block in parse_filled(text, values, source):
         if block.kind not in ("heading", "paragraph", "bullet", "numbered"):
             raise ConfigError(f"{source}:{block.line}: clauses hold only headings, paragraphs "
                               f"and list items")
-        prefix = {"bullet": "• ", "numbered": f"{block.argument}. "}.get(block.kind, "")
+        prefix = {"bullet": f"{BULLET} ", "numbered": f"{block.argument}. "}.get(block.kind, "")
         blocks.append({"kind": block.kind, "text": prefix + block.text, "keep": False})
     return blocks
 

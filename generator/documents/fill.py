@@ -233,7 +233,8 @@ def _render(workspace: Workspace, form: Form, fmt: str, ctx: dict) -> tuple[byte
                 f"form '{form.name}' has no template templates/{form.template_name}; "
                 f"make one with `aftersales forms template {form.name}`"
             )
-        # the PDF's font draws the charts' pictures and measures the columns as the PDF does
+        # in the PDF's font (found already, _prepared), which also draws the charts' pictures
+        # and measures the columns as the PDF does
         return render_docx(template, ctx, find_cjk_font(workspace.config), form), template
     if fmt == "xlsx":
         from generator.render.xlsx import render_xlsx

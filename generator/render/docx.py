@@ -21,7 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from generator.errors import ConfigError
 from generator.render.columns import grid_label_width, row_table_widths
-from generator.render.docx_template import BODY_SIZE, LAYOUT_CAPTION, ROW_TABLE_SIZE
+from generator.render.docx_template import BODY, LAYOUT_CAPTION, cell_size, use_font
 from generator.render.fonts import CJKFont
 
 if TYPE_CHECKING:  # render draws a form's layout; it does not load forms
@@ -60,11 +60,15 @@ def _patched(src_xml: str) -> str:
 
 def render_docx(template: Path, ctx: dict[str, Any], font: CJKFont | None = None,
                 form: Form | None = None) -> bytes:
-    """The template filled with `ctx`. A layout's charts (ctx["charts"]) go in as pictures,
-    drawn in `font`, the workspace's CJK font (needed when there are charts), and its QR codes
+    """The template filled with `ctx`, its text in `font`, the workspace's CJK font, as the
+    PDF's (without one, in the template's own font). A layout's charts (ctx["charts"]) go in
+    as pictures, drawn in `font` (needed when there are charts), and its QR codes
     (ctx["qr_codes"]) as pictures too. Given the `form` and the font, the tables the template
     marks as its layout's row tables and grids get the PDF's column widths."""
     document = _Template(str(template))
+    if font is not None:
+        document.init_docx()
+        use_font(document.docx, font.family)
     if any(ctx.get("charts") or ()):
         ctx = {**ctx, "charts": _chart_pictures(document, ctx["charts"], font)}
     if "qr_codes" in ctx:
@@ -129,10 +133,10 @@ def _fit_columns(document, form: Form, ctx: dict[str, Any], font: CJKFont) -> No
         if "table" in item:
             columns = item.get("columns") or list(form.fields[item["table"]].columns)
             widths = row_table_widths(item, columns, ctx, font.width,
-                                      item.get("font_size", ROW_TABLE_SIZE), content)
+                                      cell_size(item)[0], content)
         elif "grid" in item and len(grid) in (4, 5):
             beside = Twips(int(grid[4].get(qn("w:w")))).pt if len(grid) == 5 else 0.0  # QR
-            label = grid_label_width(item, ctx, font.width, BODY_SIZE, content - beside)
+            label = grid_label_width(item, ctx, font.width, BODY[0], content - beside)
             value = (content - beside) / 2 - label
             widths = [label, value, label, value] + ([beside] if beside else [])
         else:  # no longer a table or grid

@@ -61,6 +61,12 @@ class CJKFont:
     def can_draw(self, char: str) -> bool:
         return ord(char) in _glyph_map(self.path, self.index)
 
+    @property
+    def family(self) -> str:
+        """The font's family name ("WenQuanYi Zen Hei"), by which a DOCX names it."""
+        family = _load(self.path, self.index).face.familyName
+        return family.decode("latin-1") if isinstance(family, bytes) else family
+
     def width(self, text: str, size: float) -> float:
         """The width of `text` in points at `size` (as the PDF draws it)."""
         return _load(self.path, self.index).stringWidth(text, size)

@@ -22,6 +22,9 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 DIRECTIVES = ("approval", "figure", "form", "lifecycle")
+# A bullet item's mark as printed: one CJK fonts have (WenQuanYi Zen Hei lacks "•", U+2022, so
+# the PDF left it blank and LibreOffice drew it in another font).
+BULLET = "●"
 
 
 @dataclass

@@ -1,19 +1,22 @@
-"""The rulebook as one DOCX, with the same structure as the PDF: cover, approvals and
-revisions, a table of contents (a Word TOC field over the heading styles), chapters, the charts
-as tables, and the blank forms rendered from their own templates and copied in."""
+"""The rulebook as one DOCX, the twin of the PDF (rulebook/pdf.py): cover without running
+header or page number, approvals and revisions, a table of contents (a Word TOC field over the
+heading styles), chapters, the charts, and the blank forms rendered from their own templates and
+composed in with docxcompose, so their pictures, styles and numbering come along, each in a
+section of its own orientation."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import io
 
 from docx import Document
-from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.section import WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from docxcompose.composer import Composer
 
 from generator.documents.compute import blank_tables
 from generator.documents.context import build_context
@@ -22,14 +25,24 @@ from generator.render.columns import Measure, widths_at
 from generator.render.docx import render_docx
 from generator.render.docx_template import (
     A4_CM,
-    BODY_SIZE,
+    FRAME_PADDING_PT,
+    FURNITURE_PT,
+    KEEP_STYLES,
+    LABEL_SHADE,
     MARGIN_CM,
-    east_asian_font,
+    base_styles,
     field_code,
+    in_frame,
+    leading,
+    running_header,
+    set_page,
     shade,
     sized_table,
+    slim,
+    use_font,
 )
 from generator.render.fonts import find_cjk_font
+from generator.render.markup import BULLET
 from generator.rulebook.figures import Graph, TreeNode, graph_rows, load_figure, tree_lines
 from generator.rulebook.model import Edition, Rulebook
 from generator.rulebook.pdf import approval_rows, lifecycle_rows
@@ -37,55 +50,101 @@ from generator.workspace import Workspace
 
 CONTENT_CM = A4_CM[0] - 2 * MARGIN_CM  # the width of a portrait page's text
 
+CELL_SIZE = 9.5  # points: a rulebook table's text, as the PDF's (rulebook/pdf.py Styles.cell)
+
+# The PDF's paragraph styles (rulebook/pdf.py Styles): size, leading, space before and after
+# (pt), and paragraph settings; made as the DOCX's own styles, so the forms composed in keep
+# Normal for their own text.
+STYLES = {
+    "Rulebook Body": (10.5, 18, 0, 4, {"first_line_indent": Pt(21)}),
+    "Rulebook Item": (10.5, 18, 0, 4, {"left_indent": Pt(21 + FRAME_PADDING_PT),
+                                       "first_line_indent": Pt(-12)}),
+    "Rulebook Cell": (CELL_SIZE, 13, 0, 0, {}),
+    "Rulebook Caption": (9, 18, 0, 4, {"alignment": WD_ALIGN_PARAGRAPH.CENTER}),
+    "Rulebook Cover": (13, 24, 0, 4, {"alignment": WD_ALIGN_PARAGRAPH.CENTER}),
+    "Rulebook Cover Title": (26, 36, 0, 4, {"alignment": WD_ALIGN_PARAGRAPH.CENTER}),
+    "Rulebook Title": (17, 26, 0, 12, {"alignment": WD_ALIGN_PARAGRAPH.CENTER}),
+    "Rulebook Subtitle": (13, 20, 10, 6, {"keep_with_next": True}),
+    "Rulebook Contents 1": (11, 20, 0, 0, {}),
+    "Rulebook Contents 2": (9.5, 15, 0, 0, {"left_indent": Pt(20 + FRAME_PADDING_PT)}),
+    "Heading 1": (17, 26, 0, 12, {"alignment": WD_ALIGN_PARAGRAPH.CENTER}),
+    "Heading 2": (13, 20, 10, 6, {"keep_with_next": True}),
+    "Heading 3": (11, 18, 6, 4, {"keep_with_next": True}),
+}
+
 
 def _styles(document) -> None:
-    normal = document.styles["Normal"]
-    normal.font.size = Pt(10.5)
-    east_asian_font(normal, "SimSun")
-    for name, size in (("Heading 1", 17), ("Heading 2", 13), ("Heading 3", 11)):
-        style = document.styles[name]
+    """Each of STYLES, made or (the headings) restyled: the document's one font (no theme
+    fonts), black, the PDF's sizes and spacing; python-docx's other styles dropped."""
+    slim(document, KEEP_STYLES | {f"Heading{level}{suffix}" for level in (1, 2, 3)
+                                  for suffix in ("", "Char")})
+    for style in document.styles:  # the headings' character styles name theme fonts
+        fonts = style.element.rPr.find(qn("w:rFonts")) if style.element.rPr is not None else None
+        if fonts is not None:
+            fonts.getparent().remove(fonts)
+    for name, (size, line, before, after, settings) in STYLES.items():
+        if name in document.styles:
+            style = document.styles[name]
+        else:
+            style = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+            style.base_style = document.styles["Normal"]
         style.font.size = Pt(size)
         style.font.color.rgb = RGBColor(0, 0, 0)
-        east_asian_font(style, "SimHei")
-    document.styles["Heading 1"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        leading(style, line, before, after)
+        if name != "Rulebook Cell":
+            in_frame(style.paragraph_format)
+        for setting, value in settings.items():
+            setattr(style.paragraph_format, setting, value)
 
 
-def _header_footer(section, edition: Edition) -> None:
-    header = section.header.paragraphs[0]
-    header.text = (f"{edition.company} · {edition.title}　　版本 {edition.version}　"
-                   f"生效日期 {edition.effective.isoformat()}　受控文件")
-    header.runs[0].font.size = Pt(8)
+def _furniture(section, edition: Edition, width: float) -> None:
+    """The PDF's running header and page number, in a section `width` cm wide."""
+    running_header(section, width, f"{edition.company} · {edition.title}",
+                   f"版本 {edition.version}　生效日期 {edition.effective.isoformat()}　受控文件")
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    footer.add_run("第 ")
-    field_code(footer, "PAGE")
-    footer.add_run(" 页 共 ")
-    field_code(footer, "NUMPAGES")
-    footer.add_run(" 页")
+    for text, field in (("第 ", "PAGE"), (" 页 共 ", "NUMPAGES"), (" 页", None)):
+        footer.add_run(text).font.size = Pt(FURNITURE_PT)
+        if field:
+            field_code(footer, field, FURNITURE_PT)
 
 
 def _table(document, rows: list[list[str]], measure: Measure):
     """A bordered table across the text width, header row shaded; columns sized as the PDF's
-    (render/columns.py), `measure`d as the body text."""
+    (render/columns.py), `measure`d as the cells' text."""
     columns = max(len(r) for r in rows)
-    texts = list(zip(*(r + [""] * (columns - len(r)) for r in rows), strict=True))
-    widths = widths_at(texts, measure, BODY_SIZE, Cm(CONTENT_CM).pt)
+    rows = [r + [""] * (columns - len(r)) for r in rows]
+    widths = widths_at(list(zip(*rows, strict=True)), measure, CELL_SIZE, Cm(CONTENT_CM).pt)
     table = sized_table(document, len(rows), [Pt(width).cm for width in widths])
     for row, values in zip(table.rows, rows, strict=True):
-        for cell, value in zip(row.cells, values, strict=False):
+        for cell, value in zip(row.cells, values, strict=True):
             cell.text = value
+            cell.paragraphs[0].style = document.styles["Rulebook Cell"]
     for cell in table.rows[0].cells:
-        shade(cell, "EDEDED")
-    document.add_paragraph()
+        shade(cell, LABEL_SHADE)
+    leading(document.add_paragraph(), 4)  # tables apart, as little as the PDF's spacing
     return table
 
 
-def _toc(document, rulebook: Rulebook) -> None:
+def _toc(document, workspace: Workspace, rulebook: Rulebook) -> None:
     """A TOC field; Word fills in page numbers when the document is opened (updateFields).
-    Until then it lists the chapter titles."""
-    paragraph = document.add_paragraph()
-    run = paragraph.add_run()
-    for kind, text in (("begin", None), (None, 'TOC \\o "1-2" \\h \\z \\u'), ("separate", None)):
+    Until then it lists what the PDF's contents list — chapters, their sections and forms —
+    one paragraph each, as long as the PDF's."""
+    entries = []
+    for chapter in rulebook.chapters:
+        entries.append(("Rulebook Contents 1", chapter.title))
+        for block in chapter.blocks:
+            if block.kind == "heading" and block.level == 2:
+                entries.append(("Rulebook Contents 2", block.text))
+            elif block.kind == "directive" and block.text == "form":
+                form = load_form(workspace, block.argument)
+                entries.append(("Rulebook Contents 2", f"附表：{form.title('zh')}"))
+    paragraphs = [document.add_paragraph(text, style) for style, text in entries]
+    begin = paragraphs[0].add_run()
+    paragraphs[0]._p.remove(begin._r)  # the field begins before the first entry's text
+    paragraphs[0].runs[0]._r.addprevious(begin._r)
+    for kind, text in (("begin", None), (None, 'TOC \\o "1-2" \\h \\z \\u'),
+                       ("separate", None)):
         if kind:
             element = OxmlElement("w:fldChar")
             element.set(qn("w:fldCharType"), kind)
@@ -93,57 +152,38 @@ def _toc(document, rulebook: Rulebook) -> None:
             element = OxmlElement("w:instrText")
             element.set(qn("xml:space"), "preserve")
             element.text = text
-        run._r.append(element)
-    for chapter in rulebook.chapters:
-        paragraph.add_run(chapter.title).add_break()
+        begin._r.append(element)
     end = OxmlElement("w:fldChar")
     end.set(qn("w:fldCharType"), "end")
-    paragraph.add_run()._r.append(end)
+    paragraphs[-1].add_run()._r.append(end)
     update = OxmlElement("w:updateFields")
     update.set(qn("w:val"), "true")
     document.settings.element.append(update)
 
 
-def _insert_body(document, source_bytes: bytes) -> None:
-    """Copy another document's body (not its section settings) to the end of `document`,
-    with its pictures (a summary's charts): each is added to `document` and the copy pointed
-    at it, under a drawing id of `document`'s own."""
-    source = Document(io.BytesIO(source_bytes))
-    body = document.element.body
-    for element in source.element.body:
-        if element.tag == qn("w:sectPr"):
-            continue
-        copied = copy.deepcopy(element)
-        for blip in copied.iter(qn("a:blip")):
-            image = source.part.related_parts[blip.get(qn("r:embed"))]
-            rid, _ = document.part.get_or_add_image(io.BytesIO(image.blob))
-            blip.set(qn("r:embed"), rid)
-        for drawing in copied.iter(qn("wp:docPr")):
-            drawing.set("id", str(document.part.next_id))
-        body.sectPr.addprevious(copied)
-
-
-def _new_section(document, landscape: bool) -> None:
+def _new_section(document, edition: Edition, landscape: bool) -> None:
+    """A section on a new page, portrait or landscape, with its own running header (its
+    right-hand text at the right margin of its own width)."""
     section = document.add_section(WD_SECTION.NEW_PAGE)
-    width, height = Cm(A4_CM[0]), Cm(A4_CM[1])
-    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = (height, width) if landscape else (width, height)
+    section.different_first_page_header_footer = False  # only the cover is bare
+    width = set_page(section, landscape)
+    for part in (section.header, section.footer):
+        part.is_linked_to_previous = False
+    _furniture(section, edition, width)
 
 
-def _form(document, workspace: Workspace, name: str) -> None:
+def _form(document, composer: Composer, workspace: Workspace, edition: Edition,
+          name: str) -> None:
+    """The blank form on a new page of its orientation, under its heading, composed in whole
+    (docxcompose carries its pictures, styles and numbering over)."""
     form = load_form(workspace, name)
-    landscape = form.definition.get("orientation") == "landscape"
     template = workspace.find("templates", form.template_name)
     blank = render_docx(template, build_context(form, blank_tables(form, workspace),
                                                  config=workspace.config, blank=True),
                         find_cjk_font(workspace.config), form)
-    _new_section(document, landscape)
-    document.add_heading(f"附表：{form.title('zh')}", level=2)
-    _insert_body(document, blank)
-    if landscape:
-        _new_section(document, False)
-    else:
-        document.add_page_break()
+    _new_section(document, edition, form.definition.get("orientation") == "landscape")
+    document.add_paragraph(f"附表：{form.title('zh')}", "Heading 2")
+    composer.append(Document(io.BytesIO(blank)))
 
 
 def _figure(document, figure) -> None:
@@ -174,44 +214,48 @@ def _borders(cell) -> None:
     cell._tc.get_or_add_tcPr().append(borders)
 
 
-def _front_matter(document, rulebook: Rulebook, edition: Edition, measure: Measure) -> None:
-    for _ in range(6):
-        document.add_paragraph()
-    for text, size in ((edition.company, 14), (edition.title, 26), ("", 12),
-                       (f"版本：{edition.version}", 13),
-                       (f"生效日期：{edition.effective.isoformat()}", 13),
-                       (f"发布部门：{edition.centre}", 13), ("", 12),
-                       ("受控文件　未经批准不得复制", 12)):
-        paragraph = document.add_paragraph()
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        paragraph.add_run(text).font.size = Pt(size)
-    document.add_page_break()
+def _front_matter(document, workspace: Workspace, rulebook: Rulebook,
+                  edition: Edition, measure: Measure) -> None:
+    """Cover (spaced as the PDF's), approvals and revisions, contents: each on its own page."""
+    for text, style, space_before in (
+            (edition.company, "Rulebook Cover", Cm(5)), (edition.title, "Rulebook Cover Title",
+                                                          Cm(1)),
+            (f"版本：{edition.version}", "Rulebook Cover", Cm(2)),
+            (f"生效日期：{edition.effective.isoformat()}", "Rulebook Cover", 0),
+            (f"发布部门：{edition.centre}", "Rulebook Cover", 0),
+            ("受控文件　未经批准不得复制", "Rulebook Cover", Cm(3))):
+        document.add_paragraph(text, style).paragraph_format.space_before = space_before
 
-    title = document.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    title.add_run("审批与修订记录").font.size = Pt(17)
-    document.add_paragraph().add_run("审批").bold = True
+    title = document.add_paragraph("审批与修订记录", "Rulebook Title")
+    title.paragraph_format.page_break_before = True
+    document.add_paragraph("审批", "Rulebook Subtitle")
     _table(document, approval_rows(), measure)
-    document.add_paragraph().add_run("修订记录").bold = True
+    document.add_paragraph("修订记录", "Rulebook Subtitle")
     _table(document, [["版本", "生效日期", "修订内容"]]
            + [[str(r.get("version", "")), str(r.get("effective", "")),
                str(r.get("change", ""))] for r in edition.revisions], measure)
-    document.add_page_break()
 
-    title = document.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    title.add_run("目录").font.size = Pt(17)
-    _toc(document, rulebook)
+    document.add_paragraph("目录", "Rulebook Title").paragraph_format.page_break_before = True
+    _toc(document, workspace, rulebook)
+
+
+def _first_section(document, edition: Edition, font_family: str) -> None:
+    """A4 portrait in the PDF's margins and font; the cover page bare (no running header, no
+    page number), the pages after it with them."""
+    set_page(document.sections[0], landscape=False)
+    base_styles(document)
+    use_font(document, font_family)
+    _styles(document)
+    section = document.sections[0]
+    section.different_first_page_header_footer = True
+    for part in (section.first_page_header, section.first_page_footer):
+        part.is_linked_to_previous = False  # defined, and empty
+    _furniture(section, edition, CONTENT_CM)
 
 
 def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edition) -> bytes:
     document = Document()
-    section = document.sections[0]
-    section.page_width, section.page_height = Cm(A4_CM[0]), Cm(A4_CM[1])
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(MARGIN_CM))
-    _styles(document)
-    _header_footer(section, edition)
+    _first_section(document, edition, find_cjk_font(workspace.config).family)
     properties = document.core_properties
     properties.title = edition.title
     properties.author = edition.company
@@ -224,21 +268,29 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
     properties.revision = 1
 
     measure = find_cjk_font(workspace.config).width
-    _front_matter(document, rulebook, edition, measure)
+    _front_matter(document, workspace, rulebook, edition, measure)
+    composer = Composer(document)
     lifecycle = rulebook.lifecycle
+    after_form = False
     for chapter in rulebook.chapters:
+        # a chapter starts a page, as the PDF's; after a form, a portrait section of its own
+        if after_form:
+            _new_section(document, edition, landscape=False)
         heading = document.add_heading(chapter.title, level=1)
-        heading.paragraph_format.page_break_before = True
+        heading.paragraph_format.page_break_before = not after_form
+        after_form = False
         for block in chapter.blocks:
+            is_form = block.kind == "directive" and block.text == "form"
+            if after_form and not is_form:  # what follows forms starts a page, portrait
+                _new_section(document, edition, landscape=False)
+            after_form = is_form
             if block.kind == "heading":
                 document.add_heading(block.text, level=min(block.level, 3))
             elif block.kind == "paragraph":
-                paragraph = document.add_paragraph(block.text)
-                paragraph.paragraph_format.first_line_indent = Pt(21)
+                document.add_paragraph(block.text, "Rulebook Body")
             elif block.kind in ("bullet", "numbered"):
-                mark = "•" if block.kind == "bullet" else f"{block.argument}."
-                paragraph = document.add_paragraph(f"{mark} {block.text}")
-                paragraph.paragraph_format.left_indent = Pt(21)
+                mark = BULLET if block.kind == "bullet" else f"{block.argument}."
+                document.add_paragraph(f"{mark} {block.text}", "Rulebook Item")
             elif block.kind == "table":
                 _table(document, block.rows, measure)
             elif block.text == "approval":
@@ -247,8 +299,8 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
                 _table(document, lifecycle_rows(lifecycle), measure)
             elif block.text == "figure":
                 _figure(document, load_figure(block.argument, rulebook.figures, lifecycle))
-            elif block.text == "form":
-                _form(document, workspace, block.argument)
+            elif is_form:
+                _form(document, composer, workspace, edition, block.argument)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

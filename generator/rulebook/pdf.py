@@ -32,6 +32,7 @@ from generator.documents.context import build_context
 from generator.documents.forms import load_form, localised
 from generator.render.columns import widths_at
 from generator.render.fonts import CJKFont
+from generator.render.markup import BULLET
 from generator.render.pdf import MARGIN, flowables, page_size
 from generator.rulebook.figures import drawing, load_figure
 from generator.rulebook.model import Edition, Rulebook
@@ -249,7 +250,7 @@ def render_rulebook_pdf(workspace: Workspace, rulebook: Rulebook, edition: Editi
             elif block.kind == "paragraph":
                 story.append(_p(block.text, st.body))
             elif block.kind in ("bullet", "numbered"):
-                mark = "•" if block.kind == "bullet" else f"{block.argument}."
+                mark = BULLET if block.kind == "bullet" else f"{block.argument}."
                 story.append(_p(f"{mark} {block.text}", st.item))
             elif block.kind == "table":
                 story.append(_table(block.rows, st, width, font.name))
