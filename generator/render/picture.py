@@ -111,10 +111,13 @@ class _Painter:
             left, top, right, bottom = box
             self.stroke([(left, top), (right, top), (right, bottom), (left, bottom), (left, top)],
                         shape, size)
-        else:
-            self.draw.rounded_rectangle(box, radius=shape.rx * size,
-                                        outline=_colour(shape.strokeColor),
-                                        width=max(1, round(shape.strokeWidth * size)))
+        else:  # Pillow strokes inside the box, reportlab across its edge: widen by half
+            width = max(1, round(shape.strokeWidth * size))
+            left, top, right, bottom = box
+            half = width / 2
+            self.draw.rounded_rectangle([left - half, top - half, right + half, bottom + half],
+                                        radius=shape.rx * size + half,
+                                        outline=_colour(shape.strokeColor), width=width)
 
     def stroke(self, points: list[tuple[float, float]], shape, size: float) -> None:
         colour = _colour(shape.strokeColor) or "black"
