@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reportlab.graphics.shapes import Group, Line, PolyLine, Rect, String
+from reportlab.graphics.shapes import Group, Line, PolyLine, Rect, String, UserNode
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 Point = tuple[float, float]
@@ -33,7 +33,7 @@ def _multiply(a: Matrix, b: Matrix) -> Matrix:
 def read(drawing) -> Drawn:
     """What `drawing` shows (its widgets expanded into the shapes they draw)."""
     drawn = Drawn([], [], [])
-    _walk(drawing.expandUserNodes(), (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), drawn)
+    _walk(drawing, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), drawn)
     return drawn
 
 
@@ -45,6 +45,8 @@ def _walk(group, matrix: Matrix, drawn: Drawn) -> None:
                 matrix[1] * x + matrix[3] * y + matrix[5])
 
     for shape in group.contents:
+        if isinstance(shape, UserNode):  # a chart widget: the shapes it draws
+            shape = shape.provideNode()
         if isinstance(shape, Group):
             _walk(shape, matrix, drawn)
         elif isinstance(shape, String):
