@@ -10,11 +10,14 @@ from the ticket lifecycle itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.documents.forms import localised
 from generator.errors import ConfigError
 from generator.tickets.lifecycle import Lifecycle
+
+if TYPE_CHECKING:
+    from generator.render.fonts import CJKFont
 
 
 @dataclass
@@ -158,8 +161,8 @@ def drawing(figure: Figure, font: str, width: float):
     return flowchart.draw(flowchart.layout(figure.shape, font, width), font, width)
 
 
-def picture(figure: Figure, font, width: float) -> bytes:
-    """The figure's drawing as a PNG `width` points wide, for the DOCX (`font` a CJKFont)."""
+def picture(figure: Figure, font: CJKFont, width: float) -> bytes:
+    """The figure's drawing as a PNG `width` points wide, for the DOCX."""
     from generator.render.picture import png
 
     return png(drawing(figure, font.name, width), font)

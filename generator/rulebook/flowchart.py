@@ -102,11 +102,14 @@ class _Planner:
         self.side_nodes = [n for n in graph.nodes if not n.main]
         self.box_w = max([MIN_BOX_W] + [max(measure(n.label, 10) + 24, measure(n.sub, 7.5) + 16)
                                         for n in graph.nodes])
-        self.downs, self.lanes, self.across = [], [], []
+        self.downs: list[Edge] = []  # a step down the main path
+        self.lanes: list[_Lane] = []  # a move back, or ahead past the next box
+        self.across: list[Edge] = []  # a move to a side box
+        self.onward: list[Edge] = []  # a move out of a side box: written beside it
         for edge in graph.edges:
             if edge.source not in self.row:
-                continue  # moves out of a side box are not drawn (the lifecycle has none)
-            if edge.target not in self.row:
+                self.onward.append(edge)
+            elif edge.target not in self.row:
                 self.across.append(edge)
             elif self.row[edge.target] == self.row[edge.source] + 1:
                 self.downs.append(edge)
@@ -196,8 +199,11 @@ class _Planner:
                                 for e in self.across if e.label]
                   + [self.measure(t, NOTE_SIZE) + 30 for t in notes])
         sides = bool(self.side_nodes)
+        onward = {n.key: self._onward_lines(n.key) for n in self.side_nodes}
+        beyond = max((self.measure(t, LABEL_SIZE) + PAD for lines in onward.values()
+                      for t in lines), default=0.0)
         natural = (2 * MARGIN + left + self.box_w + right
-                   + (gap if sides or notes else 0) + (self.box_w if sides else 0))
+                   + (gap if sides or notes else 0) + (self.box_w + beyond if sides else 0))
         result = FlowLayout(max(width, natural), height)
         main_x = (result.width - natural) / 2 + MARGIN + left
         main_r = main_x + self.box_w
@@ -210,6 +216,8 @@ class _Planner:
             row = self.side_row[node.key]
             result.boxes[node.key] = (Rect(side_x, top(row) - BOX_H, self.box_w, BOX_H),
                                       self._lines(node), True)
+            self._write_onward(result, node.key, onward[node.key], side_x + self.box_w,
+                               top(row) - BOX_H / 2)
         for edge in self.downs:
             x = main_x + self.box_w / 2
             result.routes.append(Route(edge, [x, top(self.row[edge.source]) - BOX_H, x,
@@ -227,6 +235,22 @@ class _Planner:
                     note_x, y - NOTE_SIZE / 2, self.measure(node.note, NOTE_SIZE), NOTE_SIZE),
                     "start", NOTE_SIZE))
         return result
+
+    def _onward_lines(self, key: str) -> list[str]:
+        """Where a side box's moves lead, as words: "→ 已受理（申诉复核）". A side box stands
+        beside the main path with lanes and other boxes all round, so its moves are written
+        to its right rather than drawn across them."""
+        names = {n.key: n.label for n in self.graph.nodes}
+        return [f"→ {names.get(e.target, e.target)}" + (f"（{e.label}）" if e.label else "")
+                for e in self.onward if e.source == key]
+
+    def _write_onward(self, result: FlowLayout, key: str, lines: list[str], x: float,
+                      middle: float) -> None:
+        edges = [e for e in self.onward if e.source == key]
+        for number, (edge, text) in enumerate(zip(edges, lines, strict=True)):
+            y = middle + (len(lines) / 2 - number - 1) * LEADING
+            result.labels.append(Label(edge, [text], Rect(
+                x + PAD, y, self.measure(text, LABEL_SIZE), LEADING), "start"))
 
     def _lines(self, node) -> list[tuple[str, float]]:
         return [(node.label, 10)] + ([(node.sub, 7.5)] if node.sub else [])
