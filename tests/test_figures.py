@@ -330,3 +330,16 @@ def test_the_picture_is_the_drawing_painted(name):
                   for dx in (-0.5, 0, 0.5) for dy in (-1.5, 0, 1.5)]
         assert min(border) < 100, rect
         assert pixel(rect.x + 3, rect.y + 4) > 200, rect
+
+
+def test_a_small_chart_with_a_long_legend_keeps_the_legend_on_the_drawing():
+    spec = {"chart": {"tree": {"label": "经理", "children": [{"label": "员工"}]},
+                      "legend": {"solid": "隶属关系：下级向上级汇报工作",
+                                 "dashed": "协作关系：双方对口协调",
+                                 "external": "外部单位：按合同承担工作"}}}
+    shape = load_figure("chart", spec, bundled_lifecycle()).shape
+    plan = orgchart.layout(shape, font().name, 200.0)
+    assert plan.width > 200.0  # widened for the legend, then drawn scaled to the column
+    d = orgchart.draw(plan, font().name, 200.0)
+    assert d.width == 200.0
+    assert_texts_clear(drawn.read(d), d)

@@ -24,6 +24,8 @@ LINK_SIZE = 7.5
 PAD = 3.0
 LEGEND_SIZE = 7.5
 LEGEND_H = 26.0
+LEGEND_SAMPLE = 18.0  # the sample line's length
+LEGEND_GAP = 16.0
 
 
 @dataclass
@@ -90,11 +92,12 @@ class _Planner:
     def plan(self, width: float) -> OrgLayout:
         trees = self.chart.trees
         gaps = [self.tree_gap(a, b) for a, b in zip(trees, trees[1:], strict=False)]
-        natural = sum(self.span(t) for t in trees) + sum(gaps) + 2 * MARGIN
+        forest = sum(self.span(t) for t in trees) + sum(gaps)
+        natural = max(forest, self.legend_width()) + 2 * MARGIN
         levels_h = self.depth * (BOX_H + GAP_Y) - GAP_Y
         height = levels_h + 2 * MARGIN + (LEGEND_H if self.legend else 0)
         result = OrgLayout(max(width, natural), height)
-        x = (result.width - natural) / 2 + MARGIN
+        x = (result.width - forest) / 2
         for number, tree in enumerate(trees):
             self.place(result, tree, x, 0, height - MARGIN)
             x += self.span(tree) + (gaps[number] if number < len(gaps) else 0)
@@ -152,16 +155,23 @@ class _Planner:
                 result.labels.append(label)
             result.links.append((drawn, label))
 
+    def legend_entries(self) -> list[tuple[str, str, float]]:
+        """(kind, meaning, width with its sample) for each entry of the legend."""
+        return [(kind, self.chart.legend[kind],
+                 LEGEND_SAMPLE + 4 + self.measure(self.chart.legend[kind], LEGEND_SIZE))
+                for kind in ("solid", "dashed", "external") if kind in self.chart.legend]
+
+    def legend_width(self) -> float:
+        entries = self.legend_entries()
+        return sum(w for _, _, w in entries) + LEGEND_GAP * max(len(entries) - 1, 0)
+
     def draw_legend(self, result: OrgLayout) -> None:
         """Samples of a solid line, a dashed line and a dashed box, each with its meaning,
         centred under the chart."""
-        sample = 18.0
-        entries = [(kind, self.chart.legend[kind]) for kind in ("solid", "dashed", "external")
-                   if kind in self.chart.legend]
-        widths = [sample + 4 + self.measure(text, LEGEND_SIZE) for _, text in entries]
-        x = (result.width - sum(widths) - 16 * (len(entries) - 1)) / 2
+        sample = LEGEND_SAMPLE
+        x = (result.width - self.legend_width()) / 2
         middle = MARGIN + LEGEND_SIZE / 2 + 6
-        for (kind, text), w in zip(entries, widths, strict=True):
+        for kind, text, w in self.legend_entries():
             if kind == "external":
                 result.boxes.append(OrgBox(TreeNode("", external=True),
                                            Rect(x, middle - 5, sample, 10)))
@@ -171,7 +181,7 @@ class _Planner:
             result.labels.append(OrgLabel(text, Rect(x + sample + 4, middle - LEGEND_SIZE / 2,
                                                      w - sample - 4, LEGEND_SIZE),
                                           LEGEND_SIZE))
-            x += w + 16
+            x += w + LEGEND_GAP
 
 
 def _depth(node: TreeNode) -> int:
