@@ -339,6 +339,42 @@ def test_an_empty_chart_is_a_frame_title_and_legend():
     assert left >= 0 and bottom >= 0 and left + width <= p.width and height > p.height / 2
 
 
+LONG = ["卫生间地漏周边防水层破损渗水", "外墙开裂", "门窗密封条老化脱落漏风", "给排水",
+        "电气线路短路跳闸", "墙地面空鼓", "设施设备", "其他问题"]
+DRAWN_CHARTS = {
+    "eight categories": lambda: chart_data(CATEGORIES, range(8), range(8), title="按类别"),
+    "a month's days": lambda: chart_data(NOVEMBER, range(30), range(30), kind="line"),
+    "a year's days": lambda: chart_data([f"D{n:03d}" for n in range(366)], range(366),
+                                        kind="line", title="全年走势"),
+    "long labels, a large value": lambda: chart_data(LONG, [1, 2, 3, 4, 5, 6, 7, 1_000_000]),
+    "negative values": lambda: chart_data(CATEGORIES, [-5, 3, 8, -2, 0, 1, 2, 3]),
+    "a long legend": lambda: chart_data(
+        CATEGORIES, *[[n] * 8 for n in range(7)],
+        labels=[f"很长的系列名称第{n}号（件）" for n in range(7)], title="分类统计"),
+}
+
+
+@pytest.mark.parametrize("width", [COLUMN, 260.0])
+@pytest.mark.parametrize("name", DRAWN_CHARTS)
+def test_no_word_of_a_chart_touches_another_or_a_line(name, width):
+    """Every string the PDF draws (title, legend, value and category labels, slanted ones as
+    slanted boxes) is clear of every other and of every line, and on the drawing."""
+    import itertools
+
+    from tests import drawn as geometry
+
+    d = charts.pdf_drawing(DRAWN_CHARTS[name](), width, font())
+    shown = geometry.read(d)
+    assert len(shown.texts) > 8
+    for (a, box_a), (b, box_b) in itertools.combinations(shown.texts, 2):
+        assert not geometry.overlap(box_a, box_b), f"{a!r} overlaps {b!r}"
+    for text, corners in shown.texts:
+        for segment, _ in shown.segments:
+            assert not geometry.overlap(corners, geometry.segment_polygon(segment)), text
+        assert all(-0.5 <= x <= d.width + 0.5 and -0.5 <= y <= d.height + 0.5
+                   for x, y in corners), f"{text!r} runs off the drawing"
+
+
 # --- the documents ------------------------------------------------------------------------------
 #
 # A form of the summaries' schema with a layout of its own, so these tests do not follow the

@@ -353,6 +353,44 @@ def test_the_blank_forms_charts_come_with_their_pictures(book):
     assert len(ids) == len(set(ids))
 
 
+def test_each_figure_is_a_picture_of_the_pdfs_drawing_in_the_docx(book):
+    """Every @figure of the sources is one picture in the DOCX, just above its caption, as
+    wide as the text and shaped as the drawing the PDF carries (not a table of its words)."""
+    from PIL import Image
+
+    from generator.render.fonts import find_cjk_font
+    from generator.rulebook.docx import CONTENT_CM
+    from generator.rulebook.figures import drawing, load_figure
+    from generator.rulebook.model import inspect
+
+    workspace = Workspace.open(book.home)
+    rulebook, problems = inspect(workspace)
+    assert rulebook and not problems
+    names = [line.split()[1] for name in chapter_files() for line in source_lines(name)
+             if line.startswith("@figure ")]
+    assert len(names) == 4
+    paragraphs = book.document.paragraphs
+    captions = [n for n, p in enumerate(paragraphs) if p.text.startswith("图：")]
+    assert len(captions) == len(names)
+    related = book.document.part.related_parts
+    font = find_cjk_font(workspace.config)
+    for number, name in zip(captions, names, strict=True):
+        figure = load_figure(name, rulebook.figures, rulebook.lifecycle)
+        assert paragraphs[number].text == f"图：{figure.title}"
+        above = paragraphs[number - 1]._p
+        (blip,) = list(above.iter(qn("a:blip")))
+        (extent,) = list(above.iter(qn("wp:extent")))
+        width, height = int(extent.get("cx")), int(extent.get("cy"))
+        assert width == pytest.approx(docx.shared.Cm(CONTENT_CM), rel=0.001), name
+        expected = drawing(figure, font.name, docx.shared.Cm(CONTENT_CM).pt)
+        assert height / width == pytest.approx(expected.height / expected.width, rel=0.01)
+        picture = Image.open(io.BytesIO(related[blip.get(qn("r:embed"))].blob))
+        assert picture.width >= 1200  # sharp in print: about 200 dpi over the text's width
+        assert picture.height / picture.width == pytest.approx(height / width, rel=0.01)
+    tables = [t for t in book.document.tables if "已受理" in t._tbl.xml and "↓" in t._tbl.xml]
+    assert not tables, "a chart is still drawn as a table"
+
+
 def test_docx_has_the_same_chapters_as_headings_and_a_toc_field(book):
     document = book.document
     headings = [(p.style.name, p.text) for p in document.paragraphs

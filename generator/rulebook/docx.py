@@ -1,8 +1,8 @@
 """The rulebook as one DOCX, the twin of the PDF (rulebook/pdf.py): cover without running
 header or page number, approvals and revisions, a table of contents (a Word TOC field over the
-heading styles), chapters, the charts, and the blank forms rendered from their own templates and
-composed in with docxcompose, so their pictures, styles and numbering come along, each in a
-section of its own orientation."""
+heading styles), chapters, the charts as pictures of the PDF's drawings, and the blank forms
+rendered from their own templates and composed in with docxcompose, so their pictures, styles
+and numbering come along, each in a section of its own orientation."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ from generator.render.docx_template import (
 )
 from generator.render.fonts import find_cjk_font
 from generator.render.markup import BULLET
-from generator.rulebook.figures import Graph, TreeNode, graph_rows, load_figure, tree_lines
+from generator.rulebook.figures import load_figure, picture
 from generator.rulebook.model import Edition, Rulebook
 from generator.rulebook.pdf import approval_rows, lifecycle_rows
 from generator.workspace import Workspace
@@ -186,32 +186,13 @@ def _form(document, composer: Composer, workspace: Workspace, edition: Edition,
     composer.append(Document(io.BytesIO(blank)))
 
 
-def _figure(document, figure) -> None:
-    if isinstance(figure.shape, TreeNode):
-        table = document.add_table(rows=1, cols=1)
-        table.style = document.styles["Table Grid"]
-        cell = table.rows[0].cells[0]
-        cell.text = "\n".join(tree_lines(figure.shape))
-    elif isinstance(figure.shape, Graph):
-        rows = graph_rows(figure.shape)
-        table = document.add_table(rows=len(rows), cols=2)
-        for row, (box, beside) in zip(table.rows, rows, strict=True):
-            row.cells[0].text, row.cells[1].text = box, beside
-            row.cells[0].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            if box != "↓":
-                _borders(row.cells[0])
-    caption = document.add_paragraph(f"图：{figure.title}")
-    caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
-
-
-def _borders(cell) -> None:
-    borders = OxmlElement("w:tcBorders")
-    for side in ("top", "left", "bottom", "right"):
-        line = OxmlElement(f"w:{side}")
-        line.set(qn("w:val"), "single")
-        line.set(qn("w:sz"), "6")
-        borders.append(line)
-    cell._tc.get_or_add_tcPr().append(borders)
+def _figure(document, figure, font) -> None:
+    """The figure as a picture of the PDF's drawing, as wide as the text."""
+    width = Cm(CONTENT_CM)
+    document.add_picture(io.BytesIO(picture(figure, font, width.pt)), width=width)
+    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document.paragraphs[-1].paragraph_format.keep_with_next = True  # with its caption
+    document.add_paragraph(f"图：{figure.title}", "Rulebook Caption")
 
 
 def _front_matter(document, workspace: Workspace, rulebook: Rulebook,
@@ -298,7 +279,8 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
             elif block.text == "lifecycle":
                 _table(document, lifecycle_rows(lifecycle), measure)
             elif block.text == "figure":
-                _figure(document, load_figure(block.argument, rulebook.figures, lifecycle))
+                _figure(document, load_figure(block.argument, rulebook.figures, lifecycle),
+                        find_cjk_font(workspace.config))
             elif is_form:
                 _form(document, composer, workspace, edition, block.argument)
     buffer = io.BytesIO()
