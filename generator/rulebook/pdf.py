@@ -19,7 +19,6 @@ from reportlab.platypus import (
     NextPageTemplate,
     PageBreak,
     PageTemplate,
-    Paragraph,
     Spacer,
     Table,
     TableStyle,
@@ -30,6 +29,7 @@ from generator.documents.compute import blank_tables
 from generator.documents.context import build_context
 from generator.documents.forms import load_form, localised
 from generator.render.fonts import CJKFont
+from generator.render.paragraph import ChineseParagraph
 from generator.render.pdf import MARGIN, flowables, page_size
 from generator.rulebook.figures import drawing, load_figure
 from generator.rulebook.model import Edition, Rulebook
@@ -133,8 +133,8 @@ class Styles:
         ]
 
 
-def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+def _p(text: str, style: ParagraphStyle) -> ChineseParagraph:
+    return ChineseParagraph(escape(text).replace("\n", "<br/>"), style)
 
 
 def _table(rows: list[list[str]], st: Styles, width: float, font: str,
