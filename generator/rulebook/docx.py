@@ -22,6 +22,7 @@ from generator.render.docx import render_docx
 from generator.render.docx_template import (
     A4_CM,
     MARGIN_CM,
+    chinese_line_breaking,
     east_asian_font,
     field_code,
     shade,
@@ -40,6 +41,7 @@ def _styles(document) -> None:
     normal = document.styles["Normal"]
     normal.font.size = Pt(10.5)
     east_asian_font(normal, "SimSun")
+    chinese_line_breaking(document)
     for name, size in (("Heading 1", 17), ("Heading 2", 13), ("Heading 3", 11)):
         style = document.styles[name]
         style.font.size = Pt(size)
