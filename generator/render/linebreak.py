@@ -27,9 +27,10 @@ CANNOT_END = frozenset(
     "([{"  # the ASCII ones
     "￥＄"  # what precedes a number
 )
-# Closing marks whose ink is narrow or sits at one side of their em: one may hang in the
-# margin (行尾点号悬挂) rather than push a character of its line down to the next.
-HANGING = frozenset("，。、；：？！）》」』】〕〗〉’”,.;:?!)]}")
+# The closing marks reportlab hangs in the margin (行尾点号悬挂) when one does not fit, so the
+# lines it broke right stay as they were. The others (，：；？！》” …) take the character
+# before them down to the next line: hung, a comma would reach into the next cell of a table.
+HANGING = frozenset("、。）」』】〕］,.;:?!)]")
 INSEPARABLE = frozenset("—…")  # the halves of "——" and "……"
 NO_BREAK_SPACES = frozenset("\u00a0\u2007\u202f")
 FORCED_BREAK = "\n"
