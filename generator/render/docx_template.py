@@ -248,6 +248,7 @@ def base_styles(document) -> None:
         found = properties.find(qn(setting)) if properties is not None else None
         if found is not None:
             properties.remove(found)
+    chinese_line_breaking(document)
 
 
 def running_header(section, content: float, left: str, right: str) -> None:
@@ -527,3 +528,24 @@ def _sealed_signatures(document, number: int, count: int, content: float,
         cell.add_paragraph("{{ M.date }}：{{ M.blank_date }}")
         for paragraph in cell.paragraphs:
             paragraph.paragraph_format.keep_with_next = True
+
+
+def chinese_line_breaking(document) -> None:
+    """Mark the document's East-Asian text as Chinese (python-docx's default says en-US) and
+    keep the forbidden-character rules on (w:kinsoku), so Word and LibreOffice keep ，。）》
+    off a line's start and （《 off its end by their Chinese lists. Set as the document's
+    defaults, so every style, table, header and copied-in form keeps it."""
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    language = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:lang')}")
+    language.set(qn("w:eastAsia"), "zh-CN")
+    paragraph = defaults.find(f"{qn('w:pPrDefault')}/{qn('w:pPr')}")
+    if paragraph.find(qn("w:kinsoku")) is None:  # w:kinsoku without a value is on
+        paragraph.insert_element_before(OxmlElement("w:kinsoku"), *_AFTER_KINSOKU)
+
+
+# What may follow w:kinsoku in a paragraph's properties: the schema's order, which Word holds to.
+_AFTER_KINSOKU = tuple(f"w:{tag}" for tag in (
+    "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi",
+    "adjustRightInd", "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents",
+    "suppressOverlap", "jc", "textDirection", "textAlignment", "textboxTightWrap", "outlineLvl",
+    "divId", "cnfStyle", "rPr", "sectPr", "pPrChange"))

@@ -20,7 +20,6 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     KeepTogether,
-    Paragraph,
     SimpleDocTemplate,
     Spacer,
     Table,
@@ -30,6 +29,7 @@ from reportlab.platypus import (
 from generator.render.charts import pdf_drawing
 from generator.render.columns import grid_label_width, row_table_widths
 from generator.render.fonts import CJKFont
+from generator.render.paragraph import ChineseParagraph
 
 if TYPE_CHECKING:  # render draws a form's layout; it does not load forms
     from generator.documents.forms import Form
@@ -81,11 +81,11 @@ def _style(st: Styles, commands: list) -> TableStyle:
 _SPACES = re.compile(r"  +")
 
 
-def para(text: str, style: ParagraphStyle) -> Paragraph:
+def para(text: str, style: ParagraphStyle) -> ChineseParagraph:
     """A paragraph holding `text` literally: markup characters escaped, line breaks kept, and
     runs of spaces kept too (a Paragraph would fold them into one)."""
     text = _SPACES.sub(lambda m: " " + "&nbsp;" * (len(m.group()) - 1), escape(text))
-    return Paragraph(text.replace("\n", "<br/>"), style)
+    return ChineseParagraph(text.replace("\n", "<br/>"), style)
 
 
 def numbered_canvas(header: str, header_right: str, footer_left: str, words: dict[str, str],

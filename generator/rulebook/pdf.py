@@ -20,7 +20,6 @@ from reportlab.platypus import (
     NextPageTemplate,
     PageBreak,
     PageTemplate,
-    Paragraph,
     Spacer,
     Table,
     TableStyle,
@@ -33,6 +32,7 @@ from generator.documents.forms import load_form, localised
 from generator.render.columns import widths_at
 from generator.render.fonts import CJKFont
 from generator.render.markup import BULLET
+from generator.render.paragraph import ChineseParagraph
 from generator.render.pdf import MARGIN, flowables, page_size
 from generator.rulebook.figures import drawing, load_figure
 from generator.rulebook.model import Edition, Rulebook
@@ -136,8 +136,8 @@ class Styles:
         ]
 
 
-def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+def _p(text: str, style: ParagraphStyle) -> ChineseParagraph:
+    return ChineseParagraph(escape(text).replace("\n", "<br/>"), style)
 
 
 def _table(rows: list[list[str]], st: Styles, width: float, font: str) -> Table:
