@@ -64,6 +64,12 @@ def field_code(paragraph, instruction: str) -> None:
     run._r.append(end)
 
 
+def _spaced_run(paragraph, text: str) -> None:
+    """A run whose text keeps its spaces at either end once rendered: "第 " and " 页 共 " around
+    the page fields, as the PDF prints them (Word and LibreOffice drop them otherwise)."""
+    paragraph.add_run(text)._r.find(qn("w:t")).set(qn("xml:space"), "preserve")
+
+
 def sized_table(document, rows: int, widths_cm: list[float], borders: bool = True):
     """A table with its column widths set where both Word and LibreOffice read them."""
     table = document.add_table(rows=rows, cols=len(widths_cm))
@@ -79,6 +85,22 @@ def sized_table(document, rows: int, widths_cm: list[float], borders: bool = Tru
         for cell, width in zip(row.cells, widths_cm, strict=True):
             cell.width = Cm(width)
     return table
+
+
+def _keep_end_with_next(table) -> None:
+    """The table's last row on the page of what follows (the signatures, never alone on a
+    page). In a row table that is any row the loop makes, and the total: each keeps with the
+    next, which Word and LibreOffice honour as far as a page holds them."""
+    tagged = [row.cells[0].text.startswith("{%tr") for row in table.rows]
+    rows = [row for row, tag in zip(table.rows, tagged, strict=True) if not tag]
+    for row in rows[1:] if any(tagged) else rows[-1:]:  # a row table's first is its header
+        _keep_with_next(row)
+
+
+def _keep_with_next(row) -> None:
+    for cell in row.cells:
+        for paragraph in cell.paragraphs:
+            paragraph.paragraph_format.keep_with_next = True
 
 
 def _set(cell, text: str, label: bool = False, size: float | None = None) -> None:
@@ -118,11 +140,11 @@ def build_template(form: Form) -> bytes:
 
     footer = section.footer.paragraphs[0]  # page x of y, above the contact line
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    footer.add_run("{{ M.page_before }}")
+    _spaced_run(footer, "{{ M.page_before }}")
     field_code(footer, "PAGE")
-    footer.add_run("{{ M.page_middle }}")
+    _spaced_run(footer, "{{ M.page_middle }}")
     field_code(footer, "NUMPAGES")
-    footer.add_run("{{ M.page_after }}")
+    _spaced_run(footer, "{{ M.page_after }}")
 
     title = document.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -137,14 +159,20 @@ def build_template(form: Form) -> bytes:
     ).font.size = Pt(9)
 
     for number, item in enumerate(form.layout):
+        if "signatures" in item and number and document.tables:
+            _keep_end_with_next(document.tables[-1])
         if item.get("section"):
             heading = document.add_paragraph()
             heading.paragraph_format.space_before = Pt(8)
+            # on the page where what it heads starts (Word keeps it with a table's first row)
+            heading.paragraph_format.keep_with_next = True
             heading.add_run(f"{{{{ sections[{number}] }}}}").bold = True
         elif number and any(k in form.layout[number - 1] for k in ("grid", "text", "table")):
             # Adjacent tables merge into one in Word and LibreOffice, and a merged table's
             # header row no longer repeats: keep a small paragraph between them.
-            document.add_paragraph().paragraph_format.space_after = Pt(0)
+            spacer = document.add_paragraph()
+            spacer.paragraph_format.space_after = Pt(0)
+            spacer.paragraph_format.keep_with_next = "signatures" in item
         if "grid" in item:
             _grid(document, item, content, number)
         elif "text" in item:
@@ -218,7 +246,7 @@ def _text(document, item: dict, content: float) -> None:
     table = sized_table(document, 2, [content])
     _set(table.rows[0].cells[0], f"{{{{ L.{key} }}}}", label=True)
     _set(table.rows[1].cells[0], f"{{{{ f.{key} }}}}")
-    table.rows[1].height = Cm(2.0)
+    table.rows[1].height = Cm(item.get("height", 2.0))  # at least: room to write by hand
 
 
 def _rows(document, form: Form, item: dict, content: float) -> None:
@@ -289,6 +317,8 @@ def _signatures(document, number: int, count: int, content: float) -> None:
         _set(row.cells[0], f"{{{{ {sig}.label }}}}（{{{{ M.sign }}}}）：{{{{ {sig}.name }}}}")
         _set(row.cells[1], "{{ M.date }}：{{ M.blank_date }}")
         row.height = Cm(1.0)
+        if index < count - 1:  # the rows of the block on one page
+            _keep_with_next(row)
 
 
 SEAL_ROOM_CM = 4.4  # clear room to stamp a company seal (4.2 cm round) in
