@@ -10,7 +10,7 @@ it, and a signature block takes at least the last row or lines of what precedes 
 
 from __future__ import annotations
 
-from reportlab.platypus import Flowable, KeepTogether
+from reportlab.platypus import Flowable, KeepTogether, Table
 from reportlab.platypus.doctemplate import FrameBreak, NullActionFlowable
 
 _FORCE_SPLIT = 0xFFFFFF  # a height no frame holds, so the frame asks the container to split
@@ -112,6 +112,19 @@ class KeepWithStart(_Kept):
         return _handed_back(self._content)
 
 
+def _split_between_rows(flowable: Flowable, canv, width: float, height: float) -> list:
+    """`flowable` split to fit `height`; a table only between rows, so that what goes on with
+    the block is a whole row, not the sliver of one a split inside a row leaves."""
+    if not isinstance(flowable, Table):
+        return flowable.splitOn(canv, width, height)
+    by_row, in_row = flowable.splitByRow, flowable.splitInRow
+    flowable.splitByRow, flowable.splitInRow = 1, 0
+    try:
+        return flowable.splitOn(canv, width, height)
+    finally:
+        flowable.splitByRow, flowable.splitInRow = by_row, in_row
+
+
 class KeepWithEnd(_Kept):
     """`block` (the signatures) on the page where `preceding` ends, with at least its last row
     or lines: it never stands alone on a page."""
@@ -128,8 +141,8 @@ class KeepWithEnd(_Kept):
             return self._to_next_page()
         # all of `preceding` that fits, less at least its end, which goes on with the block
         alone = _height([preceding], available_width, self.canv)
-        parts = preceding.splitOn(self.canv, available_width,
-                                  min(available_height, alone - _ROOM))
+        parts = _split_between_rows(preceding, self.canv, available_width,
+                                    min(available_height, alone - _ROOM))
         if len(parts) < 2 or hasattr(parts[0], "frameAction"):
             return self._to_next_page()
         return _handed_back([*parts[:-1], KeepWithEnd(parts[-1], block, tail=True)])

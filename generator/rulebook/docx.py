@@ -199,6 +199,10 @@ def _front_matter(document, rulebook: Rulebook, edition: Edition) -> None:
     _toc(document, rulebook)
 
 
+def _heads_form(block) -> bool:
+    return block is not None and block.kind == "directive" and block.text == "form"
+
+
 def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edition) -> bytes:
     document = Document()
     section = document.sections[0]
@@ -223,7 +227,10 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
     for chapter in rulebook.chapters:
         heading = document.add_heading(chapter.title, level=1)
         heading.paragraph_format.page_break_before = True
-        for block in chapter.blocks:
+        for block, following in zip(chapter.blocks, [*chapter.blocks[1:], None],
+                                    strict=True):
+            if block.kind == "heading" and _heads_form(following):
+                continue  # "表样" would end the page before the form, which "附表：…" heads
             if block.kind == "heading":
                 document.add_heading(block.text, level=min(block.level, 3))
             elif block.kind == "paragraph":

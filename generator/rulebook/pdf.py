@@ -215,7 +215,7 @@ def _front_matter(edition: Edition, st: Styles, width: float, font: str) -> list
 
 
 def _form_pages(workspace: Workspace, name: str, font: CJKFont, st: Styles, key: str,
-                headings: list) -> list:
+                anchors: list) -> list:
     form = load_form(workspace, name)
     ctx = build_context(form, blank_tables(form, workspace), config=workspace.config,
                         blank=True)
@@ -224,7 +224,7 @@ def _form_pages(workspace: Workspace, name: str, font: CJKFont, st: Styles, key:
     return [
         NextPageTemplate("landscape" if wide else "portrait"),
         PageBreak(),
-        *headings,
+        *anchors,
         Anchor(1, f"附表：{form.title('zh')}", key),
         _p(f"附表：{form.title('zh')}", st.h2),
         *flowables(form, ctx, font, width),
@@ -275,8 +275,10 @@ def render_rulebook_pdf(workspace: Workspace, rulebook: Rulebook, edition: Editi
                              _p(block.text, style)]
                 continue
             if block.kind == "directive" and block.text == "form":
-                # a heading over a form ("表样") starts the form's page, not ends this one
-                story += _form_pages(workspace, block.argument, font, st, key, headings)
+                # A heading over a form ("表样") would end this page: its bookmark and contents
+                # entry go to the form's page, which "附表：…" heads.
+                anchors = [flowable for flowable in headings if isinstance(flowable, Anchor)]
+                story += _form_pages(workspace, block.argument, font, st, key, anchors)
                 after_form = True
             else:
                 story += [*headings, *_block(block, rulebook, st, width, font.name)]
