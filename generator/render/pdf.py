@@ -290,12 +290,14 @@ def _sealed_signatures(signatures: list[dict], ctx: dict, st: Styles,
     return table
 
 
-def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float) -> list:
-    """The form's body as platypus flowables, `width` wide: reused by the rulebook."""
+def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float,
+              titled: bool = True) -> list:
+    """The form's body as platypus flowables, `width` wide: reused by the rulebook, which
+    heads a form with its own heading (not `titled`)."""
     st = Styles(font.name, width)
     meta = ctx["M"]
     story: list = [
-        para(ctx["form"]["title"], st.title),
+        *([para(ctx["form"]["title"], st.title)] if titled else []),
         para(f"{meta['code']}：{ctx['form']['code']}　　{meta['record_no']}：{ctx['record_no']}"
              + ("" if form.ticket_mode == "none" else f"　　{meta['ticket']}：{ctx['ticket']}"),
              st.meta),

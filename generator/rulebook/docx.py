@@ -125,7 +125,8 @@ def _new_section(document, landscape: bool) -> None:
     section.page_width, section.page_height = (height, width) if landscape else (width, height)
 
 
-def _form(document, workspace: Workspace, name: str) -> None:
+def _form(document, workspace: Workspace, name: str, heading=None) -> None:
+    """The blank form on a page of its own, under `heading` (the section over it), if any."""
     form = load_form(workspace, name)
     landscape = form.definition.get("orientation") == "landscape"
     template = workspace.find("templates", form.template_name)
@@ -133,6 +134,8 @@ def _form(document, workspace: Workspace, name: str) -> None:
                                                  config=workspace.config, blank=True),
                         find_cjk_font(workspace.config))
     _new_section(document, landscape)
+    if heading is not None:
+        document.add_heading(heading.text, level=min(heading.level, 3))
     document.add_heading(f"附表：{form.title('zh')}", level=2)
     _insert_body(document, blank)
     if landscape:
@@ -225,13 +228,14 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
     _front_matter(document, rulebook, edition)
     lifecycle = rulebook.lifecycle
     for chapter in rulebook.chapters:
-        heading = document.add_heading(chapter.title, level=1)
-        heading.paragraph_format.page_break_before = True
+        title = document.add_heading(chapter.title, level=1)
+        title.paragraph_format.page_break_before = True
+        heading = None
         for block, following in zip(chapter.blocks, [*chapter.blocks[1:], None],
                                     strict=True):
             if block.kind == "heading" and _heads_form(following):
-                continue  # "表样" would end the page before the form, which "附表：…" heads
-            if block.kind == "heading":
+                heading = block  # "表样" starts the form's page, not ends this one
+            elif block.kind == "heading":
                 document.add_heading(block.text, level=min(block.level, 3))
             elif block.kind == "paragraph":
                 paragraph = document.add_paragraph(block.text)
@@ -249,7 +253,8 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
             elif block.text == "figure":
                 _figure(document, load_figure(block.argument, rulebook.figures, lifecycle))
             elif block.text == "form":
-                _form(document, workspace, block.argument)
+                _form(document, workspace, block.argument, heading)
+                heading = None
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

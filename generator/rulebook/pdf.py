@@ -124,6 +124,8 @@ class Styles:
                                  spaceAfter=6, keepWithNext=1)
         self.h3 = ParagraphStyle("h3", parent=base, fontSize=11, leading=18, spaceBefore=6,
                                  spaceAfter=4, keepWithNext=1)
+        self.form_heading = ParagraphStyle("form_heading", parent=self.h2, leading=18,
+                                           spaceBefore=0, spaceAfter=2)
         self.caption = ParagraphStyle("caption", parent=base, fontSize=9, alignment=TA_CENTER)
         self.cover_title = ParagraphStyle("cover", parent=base, fontSize=26, leading=36,
                                           alignment=TA_CENTER)
@@ -215,7 +217,7 @@ def _front_matter(edition: Edition, st: Styles, width: float, font: str) -> list
 
 
 def _form_pages(workspace: Workspace, name: str, font: CJKFont, st: Styles, key: str,
-                anchors: list) -> list:
+                headings: list) -> list:
     form = load_form(workspace, name)
     ctx = build_context(form, blank_tables(form, workspace), config=workspace.config,
                         blank=True)
@@ -224,10 +226,12 @@ def _form_pages(workspace: Workspace, name: str, font: CJKFont, st: Styles, key:
     return [
         NextPageTemplate("landscape" if wide else "portrait"),
         PageBreak(),
-        *anchors,
+        # the headings over the form, set close: the form's page holds them and the form
+        *[flowable for anchor in headings if isinstance(anchor, Anchor)
+          for flowable in (anchor, _p(anchor.outline_text, st.form_heading))],
         Anchor(1, f"附表：{form.title('zh')}", key),
-        _p(f"附表：{form.title('zh')}", st.h2),
-        *flowables(form, ctx, font, width),
+        _p(f"附表：{form.title('zh')}", st.form_heading),
+        *flowables(form, ctx, font, width, titled=False),  # 附表：… is its title
         NextPageTemplate("portrait"),
     ]
 
@@ -275,10 +279,8 @@ def render_rulebook_pdf(workspace: Workspace, rulebook: Rulebook, edition: Editi
                              _p(block.text, style)]
                 continue
             if block.kind == "directive" and block.text == "form":
-                # A heading over a form ("表样") would end this page: its bookmark and contents
-                # entry go to the form's page, which "附表：…" heads.
-                anchors = [flowable for flowable in headings if isinstance(flowable, Anchor)]
-                story += _form_pages(workspace, block.argument, font, st, key, anchors)
+                # a heading over a form ("表样") starts the form's page, not ends this one
+                story += _form_pages(workspace, block.argument, font, st, key, headings)
                 after_form = True
             else:
                 story += [*headings, *_block(block, rulebook, st, width, font.name)]
