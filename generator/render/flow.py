@@ -120,9 +120,12 @@ def _split_between_rows(flowable: Flowable, canv, width: float, height: float) -
     by_row, in_row = flowable.splitByRow, flowable.splitInRow
     flowable.splitByRow, flowable.splitInRow = 1, 0
     try:
-        return flowable.splitOn(canv, width, height)
+        parts = flowable.splitOn(canv, width, height)
     finally:
         flowable.splitByRow, flowable.splitInRow = by_row, in_row
+    for part in parts:  # the parts split on over later pages as the table would
+        part.splitByRow, part.splitInRow = by_row, in_row
+    return parts
 
 
 class KeepWithEnd(_Kept):
