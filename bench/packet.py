@@ -67,7 +67,7 @@ def attachments(folder: Path, pages: int, font_name: str) -> list[Path]:
         files.append(path)
     book = Workbook()
     sheet = book.active
-    sheet.append(["序号", "施工项目", "规格/做法", "单位", "数量", "单价(元)", "金额(元)"])
+    sheet.append(["序号", "施工项目", "规格/做法", "单位", "数量", "单价（元）", "金额（元）"])
     for row in range(1, 40 * (pages - quote_pages - photos) - 20):
         sheet.append([row, f"卫生间地面拆除及清运 {row}", "拆至结构层，含地砖、找平层", "㎡", 4.5,
                       65, 292.5])

@@ -71,27 +71,27 @@ def edit_row(table: str, number: int, **changes) -> Callable[[dict], None]:
 MINOR_CASES = {
     "typed amount disagrees": (
         edit_row("items", 2, amount="999.99"),
-        "工程量清单 row 2: 金额(元) (items[2].amount) 999.99 is not 数量 × 单价(元) = 612.00"),
+        "工程量清单 row 2: 金额（元） (items[2].amount) 999.99 is not 数量 × 单价（元） = 612.00"),
     "row amount beyond the maximum": (
         edit(items=[item(1000000, "99999999.99")]),
-        "工程量清单 row 1: 金额(元) (items[1].amount) = 数量 × 单价(元) = "
+        "工程量清单 row 1: 金额（元） (items[1].amount) = 数量 × 单价（元） = "
         "99,999,999,990,000.00 is more than the largest amount a document carries, "
         "9,999,999,999,999.99"),
     "price beyond the maximum": (
         edit(items=[item(1000000, "9999999.99"), item(1000000, "9999999.99")]),
-        "合同价款(元) (total) 19,999,999,980,000.00 is more than the largest amount a "
+        "合同价款（元） (total) 19,999,999,980,000.00 is more than the largest amount a "
         "document carries, 9,999,999,999,999.99"),
     "unit price 1e16 as text": (
         edit_row("items", 1, unit_price="1e16"),
-        "单价(元) (items[1].unit_price): must be an amount in yuan up to "
+        "单价（元） (items[1].unit_price): must be an amount in yuan up to "
         "9,999,999,999,999.99; got '1e16'"),
     "unit price 1e16 as a number": (
         edit_row("items", 1, unit_price=1e16),
-        "单价(元) (items[1].unit_price): must be an amount in yuan up to "
+        "单价（元） (items[1].unit_price): must be an amount in yuan up to "
         "9,999,999,999,999.99; got '1.0e+16'"),
     "unit price nan": (
         edit_row("items", 3, unit_price=float("nan")),
-        "单价(元) (items[3].unit_price): must be an amount in yuan up to "
+        "单价（元） (items[3].unit_price): must be an amount in yuan up to "
         "9,999,999,999,999.99; got '.nan'"),
     "quantity inf": (
         edit_row("items", 1, quantity=float("inf")),
@@ -120,33 +120,33 @@ MINOR_CASES = {
         "not 100%"),
     "amounts and percentages short of the price": (
         edit(payment_stages=[stage(amount="177.44"), stage(85), stage(5)]),
-        "付款节点 (payment_stages): the stages add up to 1,774.49 (金额(元) (amount) 177.44 "
-        "+ 90% of the price), not 合同价款(元) (total) 1,774.50"),
+        "付款节点 (payment_stages): the stages add up to 1,774.49 (金额（元） (amount) 177.44 "
+        "+ 90% of the price), not 合同价款（元） (total) 1,774.50"),
     "amounts over the price": (
         edit(payment_stages=[stage(amount="1800.00"), stage(amount="100.00")]),
-        "付款节点 (payment_stages): the stages add up to 1,900.00 (金额(元) (amount) "
-        "1,900.00), not 合同价款(元) (total) 1,774.50"),
+        "付款节点 (payment_stages): the stages add up to 1,900.00 (金额（元） (amount) "
+        "1,900.00), not 合同价款（元） (total) 1,774.50"),
     "a stage with both": (
         edit(payment_stages=[stage(95, "1771.28"), stage(5)]),
-        "付款节点 row 1: give exactly one of 比例（%） (percent) or 金额(元) (amount)"),
+        "付款节点 row 1: give exactly one of 比例（%） (percent) or 金额（元） (amount)"),
     "a stage with neither": (
         edit(payment_stages=[stage(95), stage()]),
-        "付款节点 row 2: give exactly one of 比例（%） (percent) or 金额(元) (amount)"),
+        "付款节点 row 2: give exactly one of 比例（%） (percent) or 金额（元） (amount)"),
     "a percentage with 3 decimals": (
         edit(payment_stages=[stage(94.995), stage(5.005)]),
         "比例（%） (payment_stages[1].percent): must have at most 2 decimals; got 94.995"),
     "stage amount 1e16": (
         edit(payment_stages=[stage(amount="1e16")]),
-        "金额(元) (payment_stages[1].amount): must be an amount in yuan up to "
+        "金额（元） (payment_stages[1].amount): must be an amount in yuan up to "
         "9,999,999,999,999.99; got '1e16'"),
     "last stage below the retention": (
         edit(payment_stages=[stage(97), stage(3)]),
-        "付款节点 (payment_stages): the last stage holds back 3% of 合同价款(元) (total), less "
+        "付款节点 (payment_stages): the last stage holds back 3% of 合同价款（元） (total), less "
         "than 保修金比例（%） (retention_percent) 5% — the last stage is the retention paid "
         "after the warranty, so its share must be at least the retention"),
     "last stage amount below the retention": (
         edit(payment_stages=[stage(amount="1703.52"), stage(amount="70.98")]),
-        "付款节点 (payment_stages): the last stage holds back 70.98 (4.00%) of 合同价款(元) "
+        "付款节点 (payment_stages): the last stage holds back 70.98 (4.00%) of 合同价款（元） "
         "(total), less than 保修金比例（%） (retention_percent) 5%"),
     "start before signing": (
         edit(signed_on="2026-11-19"),
@@ -192,11 +192,11 @@ UPKEEP_CASES = {
         "(response_urgent_hours) 4"),
     "rate 1e16": (
         edit_row("rates", 2, unit_price="1e16"),
-        "单价(元) (rates[2].unit_price): must be an amount in yuan up to "
+        "单价（元） (rates[2].unit_price): must be an amount in yuan up to "
         "9,999,999,999,999.99; got '1e16'"),
     "rate inf": (
         edit_row("rates", 1, unit_price=float("inf")),
-        "单价(元) (rates[1].unit_price): must be an amount in yuan up to "
+        "单价（元） (rates[1].unit_price): must be an amount in yuan up to "
         "9,999,999,999,999.99; got '.inf'"),
     "tax number with a wrong check character": (
         edit(party_a_tax_id="91330100MA2H3K7N54"),
@@ -260,8 +260,8 @@ def test_the_sample_prints_and_stores_the_computed_amounts(run, home, ticket):
         *AMOUNTS]  # each item's row ends with its amount
     assert f"合计 | {PRICE}" in lines  # the bill of quantities' totals row
     # the label has room to stand clear of its value: 合同价款（大写） on one line
-    assert f"合同价款(元) | {PRICE} | 合同价款（大写） | {PRICE_WORDS}" in lines
-    assert "付款阶段 | 付款条件 | 比例（%） | 金额(元)" in lines  # the stages' table
+    assert f"合同价款（元） | {PRICE} | 合同价款（大写） | {PRICE_WORDS}" in lines
+    assert "付款阶段 | 付款条件 | 比例（%） | 金额（元）" in lines  # the stages' table
     assert "开工后 | 乙方进场开工、甲方确认后 3 日内（预付款） | 30" in lines
     pdf = body_text(pdftotext(home / made["pdf"]["path"]))
     assert f"人民币{PRICE}元（大写：{PRICE_WORDS}）" in pdf  # clause 6

@@ -67,7 +67,7 @@ def test_errors_in_table_rows_name_the_row(run, home):
     result = run("fill", "repair-register", "--data", "-", input=as_input(data))
     assert result.exit_code == 2
     assert "  - 房号 (repairs[1].room): required field" in result.output
-    assert ("  - 人工费(元) (repairs[2].labour_cost): must be an amount in yuan, like 1234.50; "
+    assert ("  - 人工费（元） (repairs[2].labour_cost): must be an amount in yuan, like 1234.50; "
             "got 'sixty'") in result.output
     assert_nothing_written(run, home)
 

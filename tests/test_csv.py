@@ -151,7 +151,7 @@ def test_a_label_value_line_per_field_in_layout_order(exported):
         ["本期受理（件）", "52"],
         ["本期办结（件）", "47"],
         ["按期完成率（%）", "89.4"],
-        ["本期垫付费用(元)", "1234567.50"],  # no thousands separators: Excel reads a number
+        ["本期垫付费用（元）", "1234567.50"],  # no thousands separators: Excel reads a number
         ["情况分析及备注", REMARKS],
     ]
 
@@ -176,7 +176,7 @@ def test_text_keeps_its_commas_while_numbers_lose_their_separators(exported):
     rows = read(exported)
     values = {row[0]: row[1] for row in rows if len(row) == 2}
     assert "合计 1,234 元" in values["情况分析及备注"]
-    assert "," not in values["本期垫付费用(元)"]
+    assert "," not in values["本期垫付费用（元）"]
     assert all("," not in v for row in rows if row[:1] == ["其他"] for v in row)
 
 
@@ -217,7 +217,7 @@ def test_a_blank_form_is_its_labels_and_table_headers(run, home):
     result = run("forms", "blank", "export-demo", "--format", "csv", "-o", str(home / "blank"))
     assert result.exit_code == 0, result.output
     blocks = sections(read((home / "blank" / "export-demo.csv").read_bytes()))
-    assert ["项目名称", ""] in blocks[0] and ["本期垫付费用(元)", ""] in blocks[0]
+    assert ["项目名称", ""] in blocks[0] and ["本期垫付费用（元）", ""] in blocks[0]
     assert [block[:2] for block in blocks[1:]] == [
         [["分类统计"], ["问题类别", "受理（件）", "办结（件）", "未结（件）"]],
         [["指标对比"], ["指标", "单位", "本期", "上期", "上年同期"]],

@@ -323,5 +323,5 @@ def test_the_months_summary_from_the_index_counts_the_case_as_the_papers_do(run,
     (document,) = json.loads(result.output)["documents"]
     text = read(home / document["path"])
     (charged,) = rows_of(samples["charge-back"], "items")
-    assert f"本期垫付费用(元){money(charged['cost']):,}" in text
-    assert f"本期应追偿(元){money(charged['amount']):,}" in text
+    assert f"本期垫付费用（元）{money(charged['cost']):,}" in text
+    assert f"本期应追偿（元）{money(charged['amount']):,}" in text

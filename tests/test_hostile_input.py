@@ -251,13 +251,13 @@ NUMBER_CASES = {
     "Arabic-Indic digits": ("overdue", "٤", "逾期未办（项） (overdue): must be a whole number"),
     "underscores": ("overdue", "1_0", "逾期未办（项） (overdue): must be a whole number"),
     "money nan": ("costs_advanced", "NaN",
-                  "本期垫付费用(元) (costs_advanced): must be an amount in yuan up to "
+                  "本期垫付费用（元） (costs_advanced): must be an amount in yuan up to "
                   "9,999,999,999,999.99"),
     "money over the maximum": ("costs_advanced", "1e16",
-                               "本期垫付费用(元) (costs_advanced): must be an amount in yuan "
+                               "本期垫付费用（元） (costs_advanced): must be an amount in yuan "
                                "up to 9,999,999,999,999.99"),
     "money in Arabic-Indic digits": ("costs_advanced", "١٢",
-                                     "本期垫付费用(元) (costs_advanced): must be an amount in "
+                                     "本期垫付费用（元） (costs_advanced): must be an amount in "
                                      "yuan, like 1234.50"),
 }
 

@@ -15,7 +15,7 @@ import pytest
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4, landscape
 
-from generator.documents.forms import Field, Form, load_form
+from generator.documents.forms import Field, Form, load_form, localised
 from generator.render.pdf import MARGIN
 from generator.workspace import Workspace
 from tests.conftest import (
@@ -148,6 +148,12 @@ def running_columns(pages: list[dict[float, str]], headers: list[str]) -> list[s
     return list(columns.values())
 
 
+def _without(text: str, parts: list[str]) -> str:
+    for part in parts:
+        text = text.replace(part, "")
+    return text
+
+
 def pages_with(pages: list[dict[float, str]], text: str) -> list[int]:
     return [number for number, page in enumerate(pages) if any(text in t for t in page.values())]
 
@@ -233,6 +239,8 @@ def test_every_long_value_comes_back_whole(name, lines, run, home, ticket, tmp_p
     assert not missing, f"the PDF lacks (or broke up) {missing}"
     assert len(pages) > 1, "values at their longest fit on one page?"
 
+    sections = [squash(title) for title in
+                (localised(item.get("section"), "zh") for item in form.layout) if title]
     for table, header in headers.items():
         tagged = long_values({table: data.get(table) or []})
         if not tagged:
@@ -245,8 +253,9 @@ def test_every_long_value_comes_back_whole(name, lines, run, home, ticket, tmp_p
         for page in spans:
             where = f"{table}, page {page + 1} of pages {spans[0] + 1}-{spans[-1] + 1}"
             # its header row once: not again mid-page where a row was split
-            printed = min(sum(text.count(label) for text in pages[page].values())
-                          for label in labels)
+            # (a section title may hold a label: 按楼栋 over 楼栋, on the table's first page)
+            printed = min(sum(_without(text, sections).count(label)
+                              for text in pages[page].values()) for label in labels)
             assert printed == 1, f"{where}: the header row printed {printed} times"
             if page > spans[0]:  # and at the top of the table on every later page
                 starts = {repeated_header(text, labels) for text in pages[page].values()}

@@ -128,7 +128,7 @@ def test_tsv_pasted_on_standard_input(tmp_path):
 def repair_workbook(path: Path) -> None:
     workbook(path, [
         ["项目名称", "登记期间自", "至", "登记人", "日期", "工单号", "房号", "维修内容", "责任方",
-         "维修人/单位", "到场时间", "人工费(元)", "费用承担"],
+         "维修人/单位", "到场时间", "人工费（元）", "费用承担"],
         ["一期", dt.date(2026, 11, 1), dt.date(2026, 11, 30), "赵敏", dt.date(2026, 11, 29),
          "0012", 1203, "修补防水", "承建商", "陈刚", dt.datetime(2026, 11, 29, 9, 30), 480,
          "承建商"],
@@ -150,7 +150,7 @@ def test_xlsx_keeps_types_and_reports_a_formula(tmp_path):
     assert first["ticket_no"] == "0012"  # text keeps its leading zeros
     assert first["labour_cost"] == 480
     assert "labour_cost" not in second
-    assert record.problems == ["L3 (人工费(元), repairs.labour_cost): a formula; paste values "
+    assert record.problems == ["L3 (人工费（元）, repairs.labour_cost): a formula; paste values "
                                "instead"]
 
 
@@ -315,7 +315,7 @@ def test_an_xlsx_with_only_a_header(tmp_path):
 # --- grouping a register ---------------------------------------------------------------------
 
 REGISTER_HEADER = ("项目名称,登记期间自,至,登记人,维修记录.日期,工单号,房号,维修内容,责任方,"
-                   "维修人/单位,人工费(元),费用承担")
+                   "维修人/单位,人工费（元）,费用承担")
 
 
 def test_register_rows_grouped_into_records(tmp_path):

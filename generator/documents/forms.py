@@ -108,6 +108,12 @@ class Form:
         return copy.deepcopy(self.definition.get("sample", {}))
 
     @property
+    def pages(self) -> int | None:
+        """The pages the form is printed on, blank and filled with its sample, in PDF and DOCX
+        (`pages:`); None when it runs on as long as its content (agreements, summaries)."""
+        return self.definition.get("pages")
+
+    @property
     def blank_data(self) -> dict[str, Any]:
         """What a blank form shows printed (e.g. the legal warranty periods); usually nothing."""
         return copy.deepcopy(self.definition.get("blank", {}))

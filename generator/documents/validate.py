@@ -220,12 +220,17 @@ def normalise_value(fld: Field, value: Any) -> Any:
     return _resolve_choice(fld, _parse(fld.type, value))
 
 
+HALF_WIDTH_BRACKETS = str.maketrans("（）", "()")
+
+
 def key_lookup(fields: dict[str, Field]) -> dict[str, str]:
     """Every name a field may be given by (its key, its label in each language) → its key."""
     lookup = {}
     for key, fld in fields.items():
         for label in fld.meta.get("label", {}).values():
             lookup[label] = key
+            # typed on a Latin keyboard: 人工费(元) for the label 人工费（元）
+            lookup[label.translate(HALF_WIDTH_BRACKETS)] = key
         lookup[key] = key
     return lookup
 

@@ -173,6 +173,14 @@ def field_code(paragraph, instruction: str, size: float | None = None) -> None:
     run._r.append(end)
 
 
+def _spaced_run(paragraph, text: str):
+    """A run whose text keeps its spaces at either end once rendered: "第 " and " 页 共 " around
+    the page fields, as the PDF prints them (Word and LibreOffice drop them otherwise)."""
+    run = paragraph.add_run(text)
+    run._r.find(qn("w:t")).set(qn("xml:space"), "preserve")
+    return run
+
+
 def sized_table(document, rows: int, widths_cm: list[float], *, borders: bool = True,
                 cell_padding: dict[str, float] = CELL_PADDING):
     """A table with its column widths set where both Word and LibreOffice read them, and the
@@ -202,6 +210,22 @@ def mark_layout_item(table, number: int) -> None:
     caption = OxmlElement("w:tblCaption")
     caption.set(qn("w:val"), f"{LAYOUT_CAPTION}{number}")
     table._tbl.tblPr.append(caption)  # its place: last, after w:tblLook
+
+
+def _keep_end_with_next(table) -> None:
+    """The table's last row on the page of what follows (the signatures, never alone on a
+    page). In a row table that is any row the loop makes, and the total: each keeps with the
+    next, which Word and LibreOffice honour as far as a page holds them."""
+    tagged = [row.cells[0].text.startswith("{%tr") for row in table.rows]
+    rows = [row for row, tag in zip(table.rows, tagged, strict=True) if not tag]
+    for row in rows[1:] if any(tagged) else rows[-1:]:  # a row table's first is its header
+        _keep_with_next(row)
+
+
+def _keep_with_next(row) -> None:
+    for cell in row.cells:
+        for paragraph in cell.paragraphs:
+            paragraph.paragraph_format.keep_with_next = True
 
 
 def _set(cell, text: str, label: bool = False, size: tuple[float, float] = BODY) -> None:
@@ -271,7 +295,7 @@ def page_furniture(section, content: float) -> None:
                    ).font.size = Pt(7)
     for text, field in (("{{ M.page_before }}", "PAGE"), ("{{ M.page_middle }}", "NUMPAGES"),
                         ("{{ M.page_after }}", None)):
-        footer.add_run(text).font.size = Pt(FURNITURE_PT)
+        _spaced_run(footer, text).font.size = Pt(FURNITURE_PT)
         if field:
             field_code(footer, field, FURNITURE_PT)
 
@@ -298,6 +322,8 @@ def build_template(form: Form) -> bytes:
     ).font.size = Pt(SMALL[0])
 
     for number, item in enumerate(form.layout):
+        if "signatures" in item and number and document.tables:
+            _keep_end_with_next(document.tables[-1])
         if item.get("section"):
             heading = document.add_paragraph()
             leading(heading, SECTION[1], before=8, after=3)
@@ -407,7 +433,7 @@ def _text(document, item: dict, content: float) -> None:
     _set(label.cells[0], f"{{{{ L.{key} }}}}", label=True)
     _set(if_blank.cells[0], "{%tr if blank %}")
     _set(blank.cells[0], f"{{{{ f.{key} }}}}")
-    blank.height = Cm(TEXT_BLANK_CM)
+    blank.height = Cm(item.get("height", TEXT_BLANK_CM))
     blank.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
     _set(otherwise.cells[0], "{%tr else %}")
     _set(filled.cells[0], f"{{{{ f.{key} }}}}")
@@ -505,6 +531,8 @@ def _signatures(document, number: int, count: int, content: float) -> None:
         _set(row.cells[0], f"{{{{ {sig}.label }}}}（{{{{ M.sign }}}}）：{{{{ {sig}.name }}}}")
         border(row.cells[0]._tc.get_or_add_tcPr(), ("bottom",))
         _set(row.cells[1], "{{ M.date }}：{{ M.blank_date }}")
+        if index < count - 1:  # the rows of the block on one page
+            _keep_with_next(row)
 
 
 SEAL_ROOM_CM = 4.4  # clear room to stamp a company seal (4.2 cm round) in

@@ -19,7 +19,6 @@ from reportlab.lib.units import cm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    KeepTogether,
     SimpleDocTemplate,
     Spacer,
     Table,
@@ -28,6 +27,7 @@ from reportlab.platypus import (
 
 from generator.render.charts import pdf_drawing
 from generator.render.columns import grid_label_width, row_table_widths
+from generator.render.flow import KeepWhole, KeepWithEnd, KeepWithStart
 from generator.render.fonts import CJKFont
 from generator.render.paragraph import ChineseParagraph
 
@@ -88,7 +88,7 @@ def para(text: str, style: ParagraphStyle) -> ChineseParagraph:
     return ChineseParagraph(text.replace("\n", "<br/>"), style)
 
 
-def numbered_canvas(header: str, header_right: str, footer_left: str, words: dict[str, str],
+def numbered_canvas(header: str, header_right: str, footer_contact: str, words: dict[str, str],
                     font: str, bare_first_page: bool = False):
     """A canvas that knows the page count, for '第 x 页 共 y 页' on every page, with a running
     header (and nothing on a cover page when `bare_first_page`)."""
@@ -123,9 +123,11 @@ def numbered_canvas(header: str, header_right: str, footer_left: str, words: dic
                       height - MARGIN + 0.35 * cm)
             page = (f"{words['page_before']}{self._pageNumber}{words['page_middle']}"
                     f"{total}{words['page_after']}")
+            # the contact line at the left, page x of y centred on the same line (the DOCX's
+            # footer likewise: render/docx_template.py page_furniture)
             self.drawCentredString(width / 2, MARGIN - 0.8 * cm, page)
             self.setFont(font, 7)
-            self.drawString(MARGIN, MARGIN - 0.8 * cm, footer_left)
+            self.drawString(MARGIN, MARGIN - 0.8 * cm, footer_contact)
             self.restoreState()
 
     return NumberedCanvas
@@ -154,8 +156,10 @@ def _grid(item: dict, ctx: dict, st: Styles) -> list[Table]:
         rows = [[cell for key in keys for cell in (para(ctx["L"][key], st.label),
                                                      para(ctx["f"][key], st.body))]
                 for keys in run]
-        # a blank form's rows have room to write in, unless the form prints their text
-        heights = ([None if any(ctx["f"][key] for key in keys) else GRID_ROW_BLANK
+        # a blank form's rows have room to write in (the layout's `row_height`, cm), unless
+        # the form prints their text
+        room = item.get("row_height", GRID_ROW_BLANK / cm) * cm
+        heights = ([None if any(ctx["f"][key] for key in keys) else room
                     for keys in run] if ctx["blank"] else None)
         table = Table(rows, colWidths=[label_w, value_w] * pairs, rowHeights=heights,
                       splitInRow=1)
@@ -191,7 +195,8 @@ def _grid_with_qr(item: dict, ctx: dict, st: Styles, font: CJKFont, text: str) -
 def _text(item: dict, ctx: dict, st: Styles) -> Table:
     key = item["text"]
     rows = [[para(ctx["L"][key], st.label)], [para(ctx["f"][key], st.body)]]
-    heights = [None, TEXT_BLANK] if ctx["blank"] else None
+    # a blank form's room to write in: the layout's `height` (cm), if it gives one
+    heights = [None, item.get("height", TEXT_BLANK / cm) * cm] if ctx["blank"] else None
     table = Table(rows, colWidths=[st.width], rowHeights=heights, splitInRow=1)
     table.setStyle(_style(st, [
         ("BOX", (0, 0), (-1, -1), 0.5, colors.black),
@@ -291,12 +296,14 @@ def _sealed_signatures(signatures: list[dict], ctx: dict, st: Styles,
     return table
 
 
-def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float) -> list:
-    """The form's body as platypus flowables, `width` wide: reused by the rulebook."""
+def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float,
+              titled: bool = True) -> list:
+    """The form's body as platypus flowables, `width` wide: reused by the rulebook, which
+    heads a form with its own heading (not `titled`)."""
     st = Styles(font.name, width)
     meta = ctx["M"]
     story: list = [
-        para(ctx["form"]["title"], st.title),
+        *([para(ctx["form"]["title"], st.title)] if titled else []),
         para(f"{meta['code']}：{ctx['form']['code']}　　{meta['record_no']}：{ctx['record_no']}"
              + ("" if form.ticket_mode == "none" else f"　　{meta['ticket']}：{ctx['ticket']}"),
              st.meta),
@@ -312,7 +319,7 @@ def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float) -> l
             story += _grid(item, ctx, st)
         elif "text" in item:
             # a text box starts on the next page rather than split, unless a page cannot hold it
-            story.append(KeepTogether([_text(item, ctx, st)]))
+            story.append(KeepWhole([_text(item, ctx, st)]))
         elif "table" in item:
             story.append(_rows_table(form, item, ctx, st))
         elif "clauses" in item:
@@ -324,10 +331,12 @@ def flowables(form: Form, ctx: dict[str, Any], font: CJKFont, width: float) -> l
             # no spacer above: a section heading keeps with the next flowable only
             story += [pdf_drawing(ctx["charts"][number], st.width, font), Spacer(1, 0.2 * cm)]
         elif "signatures" in item:
-            # never alone on a page: with the clause lines kept for it, if any
-            story.append(KeepTogether([*kept, Spacer(1, 0.4 * cm),
-                                       _signatures(ctx["signatures"][number], ctx, st,
-                                                   item.get("seal_room", SEAL_ROOM / cm) * cm)]))
+            # never alone on a page: with the clause lines kept for it, or else with the end
+            # of what precedes it
+            block = KeepWhole([*kept, Spacer(1, 0.4 * cm),
+                               _signatures(ctx["signatures"][number], ctx, st,
+                                           item.get("seal_room", SEAL_ROOM / cm) * cm)])
+            story.append(block if kept or len(story) < 2 else KeepWithEnd(story.pop(), block))
             kept = []
     return story
 
@@ -343,6 +352,7 @@ def render_pdf(form: Form, ctx: dict[str, Any], font: CJKFont) -> bytes:
         # Start in the embedded font: reportlab's default Helvetica would otherwise be listed
         # in the PDF, unembedded, though no text uses it.
         initialFontName=font.name,
+        keepTogetherClass=KeepWithStart,  # a heading keeps with the start of what follows
     )
     doc.build(flowables(form, ctx, font, size[0] - 2 * MARGIN),
               canvasmaker=numbered_canvas(

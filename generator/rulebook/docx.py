@@ -173,15 +173,18 @@ def _new_section(document, edition: Edition, landscape: bool) -> None:
 
 
 def _form(document, composer: Composer, workspace: Workspace, edition: Edition,
-          name: str) -> None:
-    """The blank form on a new page of its orientation, under its heading, composed in whole
-    (docxcompose carries its pictures, styles and numbering over)."""
+          name: str, heading=None) -> None:
+    """The blank form on a new page of its orientation, under `heading` (the section over it),
+    if any, and its own, composed in whole (docxcompose carries its pictures, styles and
+    numbering over)."""
     form = load_form(workspace, name)
     template = workspace.find("templates", form.template_name)
     blank = render_docx(template, build_context(form, blank_tables(form, workspace),
                                                  config=workspace.config, blank=True),
                         find_cjk_font(workspace.config), form)
     _new_section(document, edition, form.definition.get("orientation") == "landscape")
+    if heading is not None:  # "表样" on the form's page, not at the foot of the one before
+        document.add_heading(heading.text, level=min(heading.level, 3))
     document.add_paragraph(f"附表：{form.title('zh')}", "Heading 2")
     composer.append(Document(io.BytesIO(blank)))
 
@@ -234,6 +237,10 @@ def _first_section(document, edition: Edition, font_family: str) -> None:
     _furniture(section, edition, CONTENT_CM)
 
 
+def _heads_form(block) -> bool:
+    return block is not None and block.kind == "directive" and block.text == "form"
+
+
 def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edition) -> bytes:
     document = Document()
     _first_section(document, edition, find_cjk_font(workspace.config).family)
@@ -257,15 +264,19 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
         # a chapter starts a page, as the PDF's; after a form, a portrait section of its own
         if after_form:
             _new_section(document, edition, landscape=False)
-        heading = document.add_heading(chapter.title, level=1)
-        heading.paragraph_format.page_break_before = not after_form
+        title = document.add_heading(chapter.title, level=1)
+        title.paragraph_format.page_break_before = not after_form
         after_form = False
-        for block in chapter.blocks:
-            is_form = block.kind == "directive" and block.text == "form"
+        heading = None
+        for block, following in zip(chapter.blocks, [*chapter.blocks[1:], None],
+                                    strict=True):
+            is_form = _heads_form(block)
             if after_form and not is_form:  # what follows forms starts a page, portrait
                 _new_section(document, edition, landscape=False)
             after_form = is_form
-            if block.kind == "heading":
+            if block.kind == "heading" and _heads_form(following):
+                heading = block  # printed on the form's page (_form)
+            elif block.kind == "heading":
                 document.add_heading(block.text, level=min(block.level, 3))
             elif block.kind == "paragraph":
                 document.add_paragraph(block.text, "Rulebook Body")
@@ -282,7 +293,8 @@ def render_rulebook_docx(workspace: Workspace, rulebook: Rulebook, edition: Edit
                 _figure(document, load_figure(block.argument, rulebook.figures, lifecycle),
                         find_cjk_font(workspace.config))
             elif is_form:
-                _form(document, composer, workspace, edition, block.argument)
+                _form(document, composer, workspace, edition, block.argument, heading)
+                heading = None
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

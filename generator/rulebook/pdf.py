@@ -16,7 +16,6 @@ from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
     Frame,
-    KeepTogether,
     NextPageTemplate,
     PageBreak,
     PageTemplate,
@@ -30,6 +29,7 @@ from generator.documents.compute import blank_tables
 from generator.documents.context import build_context
 from generator.documents.forms import load_form, localised
 from generator.render.columns import widths_at
+from generator.render.flow import KeepWhole, KeepWithStart
 from generator.render.fonts import CJKFont
 from generator.render.markup import BULLET
 from generator.render.paragraph import ChineseParagraph
@@ -65,7 +65,9 @@ class RulebookDocument(BaseDocTemplate):
         super().__init__(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
                          topMargin=MARGIN, bottomMargin=MARGIN, title=edition.title,
                          author=edition.company, subject=f"{edition.title} {edition.version}",
-                         initialFontName=font, invariant=True)
+                         initialFontName=font, invariant=True,
+                         # a heading keeps with the start of what follows it
+                         keepTogetherClass=KeepWithStart)
         self.edition = edition
         self.font = font
         self.pages_last_pass = 0
@@ -125,6 +127,8 @@ class Styles:
                                  spaceAfter=6, keepWithNext=1)
         self.h3 = ParagraphStyle("h3", parent=base, fontSize=11, leading=18, spaceBefore=6,
                                  spaceAfter=4, keepWithNext=1)
+        self.form_heading = ParagraphStyle("form_heading", parent=self.h2, leading=18,
+                                           spaceBefore=0, spaceAfter=2)
         self.caption = ParagraphStyle("caption", parent=base, fontSize=9, alignment=TA_CENTER)
         self.cover_title = ParagraphStyle("cover", parent=base, fontSize=26, leading=36,
                                           alignment=TA_CENTER)
@@ -212,7 +216,8 @@ def _front_matter(edition: Edition, st: Styles, width: float, font: str) -> list
     return story
 
 
-def _form_pages(workspace: Workspace, name: str, font: CJKFont, st: Styles, key: str) -> list:
+def _form_pages(workspace: Workspace, name: str, font: CJKFont, st: Styles, key: str,
+                headings: list) -> list:
     form = load_form(workspace, name)
     ctx = build_context(form, blank_tables(form, workspace), config=workspace.config,
                         blank=True)
@@ -221,23 +226,48 @@ def _form_pages(workspace: Workspace, name: str, font: CJKFont, st: Styles, key:
     return [
         NextPageTemplate("landscape" if wide else "portrait"),
         PageBreak(),
+        # the headings over the form, set close: the form's page holds them and the form
+        *[flowable for anchor in headings if isinstance(anchor, Anchor)
+          for flowable in (anchor, _p(anchor.outline_text, st.form_heading))],
         Anchor(1, f"附表：{form.title('zh')}", key),
-        _p(f"附表：{form.title('zh')}", st.h2),
-        *flowables(form, ctx, font, width),
+        _p(f"附表：{form.title('zh')}", st.form_heading),
+        *flowables(form, ctx, font, width, titled=False),  # 附表：… is its title
         NextPageTemplate("portrait"),
     ]
+
+
+def _block(block, rulebook: Rulebook, st: Styles, width: float, font: str) -> list:
+    """The flowables of one block of a chapter (a form's pages aside)."""
+    if block.kind == "paragraph":
+        return [_p(block.text, st.body)]
+    if block.kind in ("bullet", "numbered"):
+        mark = BULLET if block.kind == "bullet" else f"{block.argument}."
+        return [_p(f"{mark} {block.text}", st.item)]
+    if block.kind == "table":
+        return [_table(block.rows, st, width, font)]
+    if block.text == "approval":
+        table = _table(approval_rows(), st, width, font)
+        table.spaceBefore = 6  # not a Spacer: a heading above keeps with the table itself
+        return [table]
+    if block.text == "lifecycle":
+        return [_table(lifecycle_rows(rulebook.lifecycle), st, width, font)]
+    if block.text == "figure":
+        figure = load_figure(block.argument, rulebook.figures, rulebook.lifecycle)
+        return [KeepWhole([Spacer(1, 6), drawing(figure, font, width),
+                           _p(f"图：{figure.title}", st.caption)])]
+    raise AssertionError(f"rulebook block {block.kind} {block.text} has no renderer")
 
 
 def render_rulebook_pdf(workspace: Workspace, rulebook: Rulebook, edition: Edition,
                         font: CJKFont) -> bytes:
     st = Styles(font.name)
     width = A4[0] - 2 * MARGIN
-    lifecycle = rulebook.lifecycle
     story = _front_matter(edition, st, width, font.name)
     for number, chapter in enumerate(rulebook.chapters):
         story += [PageBreak(), Anchor(0, chapter.title, f"ch{number}"),
                   _p(chapter.title, st.h1)]
         after_form = False
+        headings: list = []  # the headings just read, which go where what they head goes
         for index, block in enumerate(chapter.blocks):
             key = f"ch{number}-{index}"
             if after_form and not (block.kind == "directive" and block.text == "form"):
@@ -245,27 +275,17 @@ def render_rulebook_pdf(workspace: Workspace, rulebook: Rulebook, edition: Editi
             after_form = False
             if block.kind == "heading":
                 style = st.h2 if block.level == 2 else st.h3
-                story += [Anchor(block.level - 1, block.text, key, in_toc=block.level == 2),
-                          _p(block.text, style)]
-            elif block.kind == "paragraph":
-                story.append(_p(block.text, st.body))
-            elif block.kind in ("bullet", "numbered"):
-                mark = BULLET if block.kind == "bullet" else f"{block.argument}."
-                story.append(_p(f"{mark} {block.text}", st.item))
-            elif block.kind == "table":
-                story.append(_table(block.rows, st, width, font.name))
-            elif block.text == "approval":
-                story += [Spacer(1, 6), _table(approval_rows(), st, width, font.name)]
-            elif block.text == "lifecycle":
-                story.append(_table(lifecycle_rows(lifecycle), st, width, font.name))
-            elif block.text == "figure":
-                figure = load_figure(block.argument, rulebook.figures, lifecycle)
-                story.append(KeepTogether([
-                    Spacer(1, 6), drawing(figure, font.name, width),
-                    _p(f"图：{figure.title}", st.caption)]))
-            elif block.text == "form":
-                story += _form_pages(workspace, block.argument, font, st, key)
+                headings += [Anchor(block.level - 1, block.text, key, in_toc=block.level == 2),
+                             _p(block.text, style)]
+                continue
+            if block.kind == "directive" and block.text == "form":
+                # a heading over a form ("表样") starts the form's page, not ends this one
+                story += _form_pages(workspace, block.argument, font, st, key, headings)
                 after_form = True
+            else:
+                story += [*headings, *_block(block, rulebook, st, width, font.name)]
+            headings = []
+        story += headings
     buffer = io.BytesIO()
     document = RulebookDocument(buffer, edition, font.name)
     document.multiBuild(story)
