@@ -304,6 +304,10 @@ def test_libreoffice_prints_a_long_register_whole(run, home, ticket, tmp_path):
     pages = table_columns(libreoffice_pdfs([docx_path], tmp_path)[docx_path], bounds)
     assert len(pages) > 1
     header = [squash(form.fields["repairs"].columns[c].label("zh")) for c in item["columns"]]
+    # the last page may hold no rows: the totals grid and the signatures, which keep with
+    # the register's end (the grid), went on together
+    if not any(text.startswith(label) for text, label in zip(pages[-1], header, strict=True)):
+        pages.pop()
     for number, page in enumerate(pages[1:], 2):
         assert [repeated_header(text, header) for text in page] == header, number
     columns = ["".join(page[column][len(header[column]):] for page in pages)

@@ -20,7 +20,9 @@ from generator.workspace import Workspace
 from tests.conftest import libreoffice_pdfs, need_tool
 
 SIGNATURE_LINE = re.compile(r"签字|盖章|日期|年\s*_*\s*月")
-FOOTER = re.compile(r"^第 \d+ 页 共 \d+ 页$")
+# the footer's line: the contact line at the left, 第 x 页 共 y 页 centred on it (pdftotext's
+# layout drops the spaces around the numbers)
+FOOTER = re.compile(r"第 ?\d+ ?页 ?共 ?\d+ ?页$")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -80,7 +82,7 @@ def page_bodies(pdf: Path) -> list[list[str]]:
     bodies = []
     for page in text.split("\f")[:-1]:
         lines = [line.strip() for line in page.splitlines() if line.strip()]
-        footer = next((n for n, line in enumerate(lines) if FOOTER.match(line)), len(lines))
+        footer = next((n for n, line in enumerate(lines) if FOOTER.search(line)), len(lines))
         bodies.append(lines[1:footer])
     return bodies
 
@@ -95,6 +97,32 @@ def lonely_pages(pdf: Path) -> list[tuple[int, list[str]]]:
 
 def test_no_page_holds_only_signatures_or_a_heading(printed):
     found = {key: lonely for key, pdf in printed.items() if (lonely := lonely_pages(pdf))}
+    assert not found
+
+
+def headings(workspace: Workspace) -> set[str]:
+    """Every heading a document prints over what follows it: the forms' section titles and
+    the agreements' clause headings (第五条　…) and the rulebook's chapter and section headings:
+    the markup's heading lines under templates/."""
+    found = set()
+    for name in list_forms(workspace):
+        form = load_form(workspace, name)
+        found |= {localised(item["section"], "zh") for item in form.layout if item.get("section")}
+    for path in (workspace.root / "templates").rglob("*.md"):
+        found |= {line.lstrip("#").strip() for line in path.read_text("utf-8").splitlines()
+                  if line.startswith("#")}
+    return found
+
+
+def test_no_page_ends_with_a_heading(printed):
+    """A heading is printed on the page of what it heads: no page but the last ends with one
+    (the quarterly summary's 指标说明 once did, its text box gone on to the next page)."""
+    workspace = Workspace.open(None)
+    titles = headings(workspace)
+    assert {"指标说明", "协议文本", "第五条　结算与付款"} <= titles
+    found = {key: ends for key, pdf in printed.items()
+             if (ends := [(number, body[-1]) for number, body
+                          in enumerate(page_bodies(pdf)[:-1], 1) if body and body[-1] in titles])}
     assert not found
 
 

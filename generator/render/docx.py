@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, Twips
 from docxtpl import DocxTemplate, InlineImage
@@ -21,7 +23,13 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from generator.errors import ConfigError
 from generator.render.columns import grid_label_width, row_table_widths
-from generator.render.docx_template import BODY, LAYOUT_CAPTION, cell_size, use_font
+from generator.render.docx_template import (
+    BODY,
+    CELL_PADDING,
+    LAYOUT_CAPTION,
+    cell_size,
+    use_font,
+)
 from generator.render.fonts import CJKFont
 
 if TYPE_CHECKING:  # render draws a form's layout; it does not load forms
@@ -79,6 +87,7 @@ def render_docx(template: Path, ctx: dict[str, Any], font: CJKFont | None = None
         raise ConfigError(f"template {template}: {exc}") from exc
     if form is not None and font is not None:
         _fit_columns(document.docx, form, ctx, font)
+        _keep_short_texts_whole(document.docx, form, ctx, font)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -143,6 +152,30 @@ def _fit_columns(document, form: Form, ctx: dict[str, Any], font: CJKFont) -> No
             continue
         if len(widths) == len(grid):
             _set_widths(table, grid, widths)
+
+
+# A text box's row shorter than this many lines (about two thirds of a portrait page) cannot
+# be taller than a page, so it may be kept whole: Word cuts a row it may not split off at the
+# foot of a page, where LibreOffice and the PDF carry it on.
+WHOLE_TEXT_LINES = 36
+
+
+def _keep_short_texts_whole(document, form: Form, ctx: dict[str, Any], font: CJKFont) -> None:
+    """A text box on one page, as the PDF's (a page break before it rather than inside it),
+    when its text is short enough to fit on one; a longer one breaks across pages."""
+    for table in document.tables:
+        item = _layout_item(table, form)
+        if item is None or "text" not in item or len(table.rows) != 2:
+            continue
+        width = sum(Twips(int(column.get(qn("w:w")))).pt
+                    for column in table._tbl.tblGrid.findall(qn("w:gridCol")))
+        line = max(width - CELL_PADDING["left"] - CELL_PADDING["right"], 1.0)
+        text = ctx["f"][item["text"]]
+        lines = sum(max(1, math.ceil(font.width(part, BODY[0]) / line))
+                    for part in text.split("\n"))
+        if lines <= WHOLE_TEXT_LINES:
+            properties = table.rows[1]._tr.get_or_add_trPr()
+            properties.append(OxmlElement("w:cantSplit"))
 
 
 def _layout_item(table, form: Form) -> dict | None:

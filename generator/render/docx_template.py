@@ -35,7 +35,9 @@ SECTION = (11, 16)
 CLAUSE_LEADING = 16
 FURNITURE_PT = 8  # running header and page number; the contact line is 7 pt
 # reportlab's default cell padding, which the PDF's tables keep: points at each side.
-CELL_PADDING = {"top": 3, "bottom": 3, "left": 6, "right": 6}
+# Word and LibreOffice add a 0.5 pt grid line's width to each row's height, where reportlab
+# draws it over the cell's edge: a quarter point less above and below keeps rows as high.
+CELL_PADDING = {"top": 2.75, "bottom": 2.75, "left": 6, "right": 6}
 SIGNATURE_PADDING = {**CELL_PADDING, "top": 10}  # room to sign above each line
 RULE_GREY = "808080"  # the PDF's colors.grey: the rule under the running header
 SIGNATURE_SPACE_CM = 0.4
@@ -343,7 +345,7 @@ def build_template(form: Form) -> bytes:
         if "grid" in item:
             _grid(document, item, content, number)
         elif "text" in item:
-            _text(document, item, content)
+            _text(document, item, content, number)
         elif "table" in item:
             _rows(document, form, item, content, number)
         elif "clauses" in item:
@@ -425,10 +427,11 @@ GRID_ROW_BLANK_CM = 0.9  # a blank register's rows: room to write by hand, as in
 TEXT_BLANK_CM = 4.0  # as the PDF: room to write by hand in a blank form's text box
 
 
-def _text(document, item: dict, content: float) -> None:
+def _text(document, item: dict, content: float, number: int) -> None:
     """The label over the text; on a blank form the text's row is room to write in."""
     key = item["text"]
     table = sized_table(document, 6, [content])
+    mark_layout_item(table, number)  # the renderer keeps a short text's row whole
     label, if_blank, blank, otherwise, filled, end_if = table.rows
     _set(label.cells[0], f"{{{{ L.{key} }}}}", label=True)
     _set(if_blank.cells[0], "{%tr if blank %}")
@@ -438,6 +441,7 @@ def _text(document, item: dict, content: float) -> None:
     _set(otherwise.cells[0], "{%tr else %}")
     _set(filled.cells[0], f"{{{{ f.{key} }}}}")
     _set(end_if.cells[0], "{%tr endif %}")
+    _keep_with_next(label)  # never parted from the text (render/docx.py keeps that whole)
 
 
 def _rows(document, form: Form, item: dict, content: float, number: int) -> None:

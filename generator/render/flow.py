@@ -11,7 +11,7 @@ it, and a signature block takes at least the last row or lines of what precedes 
 from __future__ import annotations
 
 from reportlab.platypus import Flowable, KeepTogether, Table
-from reportlab.platypus.doctemplate import FrameBreak, NullActionFlowable
+from reportlab.platypus.doctemplate import ActionFlowable, FrameBreak, NullActionFlowable
 
 _FORCE_SPLIT = 0xFFFFFF  # a height no frame holds, so the frame asks the container to split
 _ROOM = 1  # points of slack, for the rounding of heights reportlab adds up again
@@ -77,6 +77,13 @@ class _Kept(Flowable):
         raise AssertionError("a kept group is split, never drawn")
 
 
+def _moved(parts: list[Flowable]) -> bool:
+    """Whether a split's result moves all to the next page rather than starting on this one:
+    it leads with a frame break, or (a kept group at the top of a page already) the action
+    that does nothing (_handed_back). A heading must not stay behind over such a group."""
+    return isinstance(parts[0], ActionFlowable)
+
+
 def _whole(flowable: Flowable) -> bool:
     """A flowable that is never split: moved to the next page whole, with what keeps with it."""
     return isinstance(flowable, (KeepTogether, KeepWhole))
@@ -106,7 +113,7 @@ class KeepWithStart(_Kept):
         below = (available_height - _height(lead, available_width, self.canv)
                  - max(lead[-1].getSpaceAfter(), follower.getSpaceBefore()) - _ROOM)
         parts = follower.splitOn(self.canv, available_width, below) if below > 0 else []
-        if len(parts) < 2 or hasattr(parts[0], "frameAction"):
+        if len(parts) < 2 or _moved(parts):
             return self._to_next_page()
         # its start fits: the frame splits it again in the space the headings really leave
         return _handed_back(self._content)
@@ -146,6 +153,6 @@ class KeepWithEnd(_Kept):
         alone = _height([preceding], available_width, self.canv)
         parts = _split_between_rows(preceding, self.canv, available_width,
                                     min(available_height, alone - _ROOM))
-        if len(parts) < 2 or hasattr(parts[0], "frameAction"):
+        if len(parts) < 2 or _moved(parts):
             return self._to_next_page()
         return _handed_back([*parts[:-1], KeepWithEnd(parts[-1], block, tail=True)])
