@@ -179,3 +179,35 @@ def test_a_label_typed_with_half_width_brackets_finds_its_field():
     form = load_form(Workspace.open(None), "site-survey")
     assert key_lookup(form.fields)["估算费用(元)"] == "estimated_cost"
     assert key_lookup(form.fields)["估算费用（元）"] == "estimated_cost"
+
+
+def test_a_blank_forms_labels_stay_inside_their_rows():
+    """A blank grid's rows are room to write in, of a set height; a label wrapping to more
+    lines than that holds makes its row higher rather than run over the row's borders
+    (首次响应90%分位（小时） in the summaries)."""
+    from reportlab.platypus import Table
+
+    from generator.documents.compute import blank_tables
+    from generator.documents.context import build_context
+    from generator.render.fonts import find_cjk_font
+    from generator.render.pdf import flowables, page_size
+
+    workspace = Workspace.open(None)
+    font = find_cjk_font(workspace.config)
+    checked = 0
+    for name in list_forms(workspace):
+        form = load_form(workspace, name)
+        ctx = build_context(form, blank_tables(form, workspace), config=workspace.config,
+                            blank=True)
+        width = page_size(form)[0] - 2 * 1.8 * 28.3465
+        for table in flowables(form, ctx, font, width):
+            if (not isinstance(table, Table) or table.repeatRows  # a row table: its own padding
+                    or table._rowHeights is None):  # noqa: SLF001
+                continue
+            for row, height in zip(table._cellvalues, table._rowHeights, strict=True):  # noqa: SLF001
+                for cell, column in zip(row, table._colWidths, strict=True):  # noqa: SLF001
+                    if hasattr(cell, "wrap") and height is not None:
+                        assert cell.wrap(column - 12, height)[1] + 6 <= height + 0.01, (
+                            name, cell.text)
+                        checked += 1
+    assert checked > 100

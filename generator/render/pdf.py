@@ -159,10 +159,10 @@ def _grid(item: dict, ctx: dict, st: Styles) -> list[Table]:
         # a blank form's rows have room to write in (the layout's `row_height`, cm), unless
         # the form prints their text
         room = item.get("row_height", GRID_ROW_BLANK / cm) * cm
-        heights = ([None if any(ctx["f"][key] for key in keys) else room
-                    for keys in run] if ctx["blank"] else None)
-        table = Table(rows, colWidths=[label_w, value_w] * pairs, rowHeights=heights,
-                      splitInRow=1)
+        widths = [label_w, value_w] * pairs
+        heights = ([None if any(ctx["f"][key] for key in keys) else _at_least(room, row, widths)
+                    for keys, row in zip(run, rows, strict=True)] if ctx["blank"] else None)
+        table = Table(rows, colWidths=widths, rowHeights=heights, splitInRow=1)
         table.setStyle(_style(st, [
             ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
             # A one-pair row may be long text running over pages: its label stays at the top,
@@ -172,6 +172,18 @@ def _grid(item: dict, ctx: dict, st: Styles) -> list[Table]:
         ]))
         tables.append(table)
     return tables
+
+
+CELL_PADDING = (6, 3)  # reportlab's default cell padding, points: at each side, above and below
+
+
+def _at_least(room: float, cells: list, widths: list[float]) -> float:
+    """A blank row's height: `room` to write in, or more where a label wraps to more lines
+    than that holds (a fixed height would let it run over the row's borders)."""
+    side, above = CELL_PADDING
+    needed = max(cell.wrap(width - 2 * side, room)[1] for cell, width in zip(cells, widths,
+                                                                           strict=True))
+    return max(room, needed + 2 * above)
 
 
 def _grid_with_qr(item: dict, ctx: dict, st: Styles, font: CJKFont, text: str) -> Table:
