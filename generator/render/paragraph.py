@@ -31,10 +31,16 @@ class ChineseParagraph(Paragraph):
         if self.bulletText or self.style.endDots or any(
                 hasattr(frag, "cbDefn") for frag in self.frags):
             return super().breakLinesCJK(maxWidths)  # none of which this project draws
-        glyphs = list(_glyphs(self.frags))
-        if not glyphs:
-            return super().breakLinesCJK(maxWidths)
-        return ParaLines(kind=1, lines=self._lines(glyphs, widths))
+        # A paragraph is wrapped again and again at the same widths (each page-flow trial,
+        # each of the rulebook's passes for its contents): its lines depend on nothing else.
+        cache = self.__dict__.setdefault("_lines_at", {})
+        key = tuple(widths)
+        if key not in cache:
+            glyphs = list(_glyphs(self.frags))
+            if not glyphs:
+                return super().breakLinesCJK(maxWidths)
+            cache[key] = ParaLines(kind=1, lines=self._lines(glyphs, widths))
+        return cache[key]
 
     def _lines(self, glyphs: list, max_widths) -> list:
         text = "".join(glyph or FORCED_BREAK for glyph in glyphs)
