@@ -86,8 +86,7 @@ def render_docx(template: Path, ctx: dict[str, Any], font: CJKFont | None = None
     except TemplateError as exc:
         raise ConfigError(f"template {template}: {exc}") from exc
     if form is not None and font is not None:
-        _fit_columns(document.docx, form, ctx, font)
-        _keep_short_texts_whole(document.docx, form, ctx, font)
+        _follow_the_layout(document.docx, form, ctx, font)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -127,11 +126,11 @@ def _qr_pictures(document: DocxTemplate, texts: list[str | None]) -> list:
             if text else "" for text in texts]
 
 
-def _fit_columns(document, form: Form, ctx: dict[str, Any], font: CJKFont) -> None:
-    """Size each table the template marks (render/docx_template.py, mark_layout_item) as the
-    PDF sizes the layout item it draws: row tables from their content, grids' labels from
-    theirs. A table whose columns no longer match its item (a restyled template) is left as
-    it is drawn."""
+def _follow_the_layout(document, form: Form, ctx: dict[str, Any], font: CJKFont) -> None:
+    """Lay out each table the template marks (render/docx_template.py, mark_layout_item) as
+    the PDF lays out the layout item it draws: row tables' columns sized from their content,
+    grids' labels from theirs, a short text box kept whole. A table that no longer matches its
+    item (a restyled template) is left as it is drawn."""
     section = document.sections[-1]
     content = Emu(section.page_width - section.left_margin - section.right_margin).pt
     for table in document.tables:
@@ -143,12 +142,15 @@ def _fit_columns(document, form: Form, ctx: dict[str, Any], font: CJKFont) -> No
             columns = item.get("columns") or list(form.fields[item["table"]].columns)
             widths = row_table_widths(item, columns, ctx, font.width,
                                       cell_size(item)[0], content)
-        elif "grid" in item and len(grid) in (4, 5):
+        elif "grid" in item and len(grid) in (4, 5) and len(table.rows) == len(item["grid"]):
             beside = Twips(int(grid[4].get(qn("w:w")))).pt if len(grid) == 5 else 0.0  # QR
             label = grid_label_width(item, ctx, font.width, BODY[0], content - beside)
             value = (content - beside) / 2 - label
             widths = [label, value, label, value] + ([beside] if beside else [])
-        else:  # no longer a table or grid
+        elif "text" in item and len(table.rows) == 2:
+            _keep_short_text_whole(table, item, ctx, font)
+            continue
+        else:  # no longer what the layout draws
             continue
         if len(widths) == len(grid):
             _set_widths(table, grid, widths)
@@ -160,22 +162,16 @@ def _fit_columns(document, form: Form, ctx: dict[str, Any], font: CJKFont) -> No
 WHOLE_TEXT_LINES = 36
 
 
-def _keep_short_texts_whole(document, form: Form, ctx: dict[str, Any], font: CJKFont) -> None:
+def _keep_short_text_whole(table, item: dict, ctx: dict[str, Any], font: CJKFont) -> None:
     """A text box on one page, as the PDF's (a page break before it rather than inside it),
     when its text is short enough to fit on one; a longer one breaks across pages."""
-    for table in document.tables:
-        item = _layout_item(table, form)
-        if item is None or "text" not in item or len(table.rows) != 2:
-            continue
-        width = sum(Twips(int(column.get(qn("w:w")))).pt
-                    for column in table._tbl.tblGrid.findall(qn("w:gridCol")))
-        line = max(width - CELL_PADDING["left"] - CELL_PADDING["right"], 1.0)
-        text = ctx["f"][item["text"]]
-        lines = sum(max(1, math.ceil(font.width(part, BODY[0]) / line))
-                    for part in text.split("\n"))
-        if lines <= WHOLE_TEXT_LINES:
-            properties = table.rows[1]._tr.get_or_add_trPr()
-            properties.append(OxmlElement("w:cantSplit"))
+    width = sum(Twips(int(column.get(qn("w:w")))).pt
+                for column in table._tbl.tblGrid.findall(qn("w:gridCol")))
+    line = max(width - CELL_PADDING["left"] - CELL_PADDING["right"], 1.0)
+    lines = sum(max(1, math.ceil(font.width(part, BODY[0]) / line))
+                for part in ctx["f"][item["text"]].split("\n"))
+    if lines <= WHOLE_TEXT_LINES:
+        table.rows[1]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
 
 def _layout_item(table, form: Form) -> dict | None:
