@@ -378,6 +378,8 @@ def test_each_figure_is_a_picture_of_the_pdfs_drawing_in_the_docx(book):
         figure = load_figure(name, rulebook.figures, rulebook.lifecycle)
         assert paragraphs[number].text == f"图：{figure.title}"
         above = paragraphs[number - 1]._p
+        # its line as high as the picture: not the body's exact leading, which would cut it
+        assert paragraphs[number - 1].paragraph_format.line_spacing == 1.0, name
         (blip,) = list(above.iter(qn("a:blip")))
         (extent,) = list(above.iter(qn("wp:extent")))
         width, height = int(extent.get("cx")), int(extent.get("cy"))

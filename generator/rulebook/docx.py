@@ -193,8 +193,13 @@ def _figure(document, figure, font) -> None:
     """The figure as a picture of the PDF's drawing, as wide as the text."""
     width = Cm(CONTENT_CM)
     document.add_picture(io.BytesIO(picture(figure, font, width.pt)), width=width)
-    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    document.paragraphs[-1].paragraph_format.keep_with_next = True  # with its caption
+    layout = document.paragraphs[-1].paragraph_format
+    layout.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    # single spacing, the picture's own height: Normal's exact leading (the PDF's 14 pt) would
+    # cut the picture down to one line in LibreOffice
+    layout.line_spacing = 1.0
+    layout.space_before = Pt(6)  # as the PDF's spacer above a figure
+    layout.keep_with_next = True  # with its caption
     document.add_paragraph(f"图：{figure.title}", "Rulebook Caption")
 
 
