@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from tests.conftest import files_in_output, squash, write_sample
+from tests.conftest import files_in_output, need_tool, squash, write_sample
 
 PASSPHRASE = "correct horse 马"
 
@@ -99,6 +100,12 @@ def test_a_packet_holds_every_part_stamped_bookmarked_and_hashed(run, home, tmp_
         assert part["sha256"] in manifest_page
         first, last = part["pages"]
         assert (f"{first}–{last}" if first != last else str(first)) in cover
+    # each part's file name whole on one line of the cover: its column is as wide as it needs
+    need_tool("pdftotext", "poppler-utils")
+    cover_lines = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(path), "-"],
+                                 capture_output=True, text=True, check=True).stdout.splitlines()
+    for part in parts:
+        assert any(part["name"] in line for line in cover_lines), part["name"]
 
     # packet and copies of the attached files are indexed under the ticket
     listed = run("index", "list", "--ticket", ticket, "--json")

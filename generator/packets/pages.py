@@ -14,6 +14,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
+from generator.render.columns import widths_at
 from generator.render.fonts import CJKFont
 from generator.render.pdf import LABEL_SHADE, MARGIN, para
 
@@ -95,12 +96,14 @@ def cover_pdf(info: PacketInfo, manifest: dict, manifest_pages: list[int], font:
         ("LINEBELOW", (1, 0), (1, -1), 0.5, colors.grey),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]))
-    header = [para(words[key], st.body) for key in ("number", "title", "file", "pages")]
-    rows = [[para(str(p["number"]), st.body), para(p["title"], st.body),
-             para(p["name"], st.small), para(page_range(p["pages"]), st.body)]
-            for p in manifest["parts"]]
-    rows.append(["", para(words["manifest"], st.body), "",
-                 para(page_range(manifest_pages), st.body)])
+    texts = [[words[key] for key in ("number", "title", "file", "pages")],
+             *([str(p["number"]), p["title"], p["name"], page_range(p["pages"])]
+               for p in manifest["parts"]),
+             ["", words["manifest"], "", page_range(manifest_pages)]]
+    # columns as wide as what they hold (render/columns.py): a file name is never cut
+    widths = widths_at(list(zip(*texts, strict=True)), font.width, st.body.fontSize, WIDTH)
+    rows = [[para(text, st.small if column == 2 and number else st.body) if text else ""
+             for column, text in enumerate(row)] for number, row in enumerate(texts)]
     story = [
         Spacer(1, 2.5 * cm),
         para(info.title, st.cover_title),
@@ -108,7 +111,7 @@ def cover_pdf(info: PacketInfo, manifest: dict, manifest_pages: list[int], font:
         details_table,
         Spacer(1, 1.2 * cm),
         para(words["contents"], st.heading),
-        _grid([header, *rows], [1.4 * cm, WIDTH - 9.4 * cm, 5.6 * cm, 2.4 * cm], font.name),
+        _grid(rows, widths, font.name),
     ]
     return _build(story, f"{info.title} — {words['cover']}", font)
 
